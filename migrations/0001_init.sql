@@ -1,0 +1,216 @@
+-- shopcrew store, work log, ledger and approvals.
+-- Conventions that keep this SQL portable to PostgreSQL: money is BIGINT minor units (fen),
+-- times are TEXT in RFC 3339 UTC ("2026-11-24T08:00:00Z", so they sort as text), booleans
+-- are BOOLEAN, upserts use ON CONFLICT, and ids come back through RETURNING.
+
+CREATE TABLE shops (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    title       TEXT NOT NULL,
+    currency    TEXT NOT NULL DEFAULT 'CNY',
+    timezone    TEXT NOT NULL DEFAULT 'Asia/Shanghai',
+    -- Facts customer service may quote: the promise on shipping and the returns window.
+    ship_within_hours BIGINT NOT NULL DEFAULT 48,
+    return_days BIGINT NOT NULL DEFAULT 7,
+    created_at  TEXT NOT NULL
+);
+
+CREATE TABLE products (
+    id          INTEGER PRIMARY KEY,
+    shop_id     BIGINT NOT NULL REFERENCES shops(id),
+    sku         TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    category    TEXT NOT NULL,
+    cost_fen    BIGINT NOT NULL CHECK (cost_fen >= 0),
+    price_fen   BIGINT NOT NULL CHECK (price_fen >= 0),
+    stock       BIGINT NOT NULL DEFAULT 0,
+    listed      BOOLEAN NOT NULL DEFAULT TRUE,
+    UNIQUE (shop_id, sku)
+);
+CREATE INDEX products_shop_category ON products (shop_id, category);
+
+CREATE TABLE customers (
+    id          INTEGER PRIMARY KEY,
+    shop_id     BIGINT NOT NULL REFERENCES shops(id),
+    code        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    city        TEXT NOT NULL DEFAULT '',
+    lang        TEXT NOT NULL DEFAULT 'zh',
+    tags        TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    UNIQUE (shop_id, code)
+);
+
+CREATE TABLE orders (
+    id           INTEGER PRIMARY KEY,
+    shop_id      BIGINT NOT NULL REFERENCES shops(id),
+    order_no     TEXT NOT NULL,
+    customer_id  BIGINT NOT NULL REFERENCES customers(id),
+    ordered_at   TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('paid', 'shipped', 'completed', 'refunded', 'partially_refunded')),
+    total_fen    BIGINT NOT NULL CHECK (total_fen >= 0),
+    refunded_fen BIGINT NOT NULL DEFAULT 0 CHECK (refunded_fen >= 0),
+    UNIQUE (shop_id, order_no)
+);
+CREATE INDEX orders_shop_time ON orders (shop_id, ordered_at);
+
+CREATE TABLE order_items (
+    id             INTEGER PRIMARY KEY,
+    order_id       BIGINT NOT NULL REFERENCES orders(id),
+    product_id     BIGINT NOT NULL REFERENCES products(id),
+    quantity       BIGINT NOT NULL,
+    unit_price_fen BIGINT NOT NULL,
+    unit_cost_fen  BIGINT NOT NULL
+);
+CREATE INDEX order_items_order ON order_items (order_id);
+CREATE INDEX order_items_product ON order_items (product_id);
+
+-- The customer inbox.
+CREATE TABLE messages (
+    id           INTEGER PRIMARY KEY,
+    shop_id      BIGINT NOT NULL REFERENCES shops(id),
+    customer_id  BIGINT NOT NULL REFERENCES customers(id),
+    order_id     BIGINT REFERENCES orders(id),
+    product_id   BIGINT REFERENCES products(id),
+    received_at  TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    status       TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'answered', 'escalated')),
+    reply        TEXT,
+    replied_at   TEXT
+);
+CREATE INDEX messages_shop_status ON messages (shop_id, status);
+
+CREATE TABLE promotions (
+    id            INTEGER PRIMARY KEY,
+    shop_id       BIGINT NOT NULL REFERENCES shops(id),
+    kind          TEXT NOT NULL CHECK (kind IN ('discount', 'coupon', 'flash_sale')),
+    name          TEXT NOT NULL,
+    scope         TEXT NOT NULL,
+    discount_bp   BIGINT,
+    threshold_fen BIGINT,
+    value_fen     BIGINT,
+    quantity      BIGINT,
+    starts_at     TEXT NOT NULL,
+    ends_at       TEXT NOT NULL,
+    status        TEXT NOT NULL DEFAULT 'scheduled' CHECK (status IN ('scheduled', 'active', 'ended')),
+    created_at    TEXT NOT NULL
+);
+
+-- The products a promotion prices, with the unit price it gives each one.
+CREATE TABLE promotion_products (
+    promotion_id    BIGINT NOT NULL REFERENCES promotions(id),
+    product_id      BIGINT NOT NULL REFERENCES products(id),
+    promo_price_fen BIGINT NOT NULL,
+    PRIMARY KEY (promotion_id, product_id)
+);
+
+CREATE TABLE ad_campaigns (
+    id                 INTEGER PRIMARY KEY,
+    shop_id            BIGINT NOT NULL REFERENCES shops(id),
+    name               TEXT NOT NULL,
+    scope              TEXT NOT NULL,
+    daily_budget_fen   BIGINT NOT NULL,
+    total_budget_fen   BIGINT NOT NULL,
+    bid_fen            BIGINT NOT NULL,
+    starts_at          TEXT NOT NULL,
+    ends_at            TEXT NOT NULL,
+    status             TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('scheduled', 'active', 'paused', 'ended')),
+    spend_fen          BIGINT NOT NULL DEFAULT 0,
+    impressions        BIGINT NOT NULL DEFAULT 0,
+    clicks             BIGINT NOT NULL DEFAULT 0,
+    attributed_gmv_fen BIGINT NOT NULL DEFAULT 0,
+    created_at         TEXT NOT NULL
+);
+
+-- Files the crew produced (banners, charts, copy), relative to the home directory.
+CREATE TABLE assets (
+    id         INTEGER PRIMARY KEY,
+    shop_id    BIGINT NOT NULL REFERENCES shops(id),
+    kind       TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    path       TEXT NOT NULL,
+    sha256     TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+-- Money the crew has committed to spend, per shop-local day. The ledger decides with one
+-- conditional UPDATE (`... WHERE spent_fen + amount <= cap`), never read-then-write.
+CREATE TABLE budget_days (
+    shop_id   BIGINT NOT NULL REFERENCES shops(id),
+    day       TEXT NOT NULL,
+    spent_fen BIGINT NOT NULL DEFAULT 0 CHECK (spent_fen >= 0),
+    PRIMARY KEY (shop_id, day)
+);
+
+-- Every money movement, with the work-log entry that records it.
+CREATE TABLE ledger (
+    id         INTEGER PRIMARY KEY,
+    shop_id    BIGINT NOT NULL REFERENCES shops(id),
+    day        TEXT NOT NULL,
+    amount_fen BIGINT NOT NULL,
+    purpose    TEXT NOT NULL,
+    skill      TEXT NOT NULL,
+    log_seq    BIGINT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE plans (
+    id         INTEGER PRIMARY KEY,
+    shop_id    BIGINT NOT NULL REFERENCES shops(id),
+    source     TEXT NOT NULL,
+    request    TEXT NOT NULL,
+    plan_json  TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+-- Actions staged for the owner, bound to the exact action by a digest of
+-- employee, skill and canonical arguments.
+CREATE TABLE approvals (
+    id          INTEGER PRIMARY KEY,
+    shop_id     BIGINT NOT NULL REFERENCES shops(id),
+    created_at  TEXT NOT NULL,
+    employee    TEXT NOT NULL,
+    skill       TEXT NOT NULL,
+    args        TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    rule        TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    plan_id     BIGINT,
+    task_id     TEXT,
+    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected', 'failed')),
+    decided_at  TEXT,
+    note        TEXT
+);
+CREATE INDEX approvals_shop_status ON approvals (shop_id, status);
+
+-- The work log: one row per step, hash-chained per shop.
+--   leaf_hash  = SHA-256(0x00 || canonical entry bytes)       (RFC 6962 leaf hashing)
+--   chain_hash = SHA-256(previous chain_hash || leaf_hash)     (32 zero bytes before entry 1)
+CREATE TABLE work_log (
+    shop_id    BIGINT NOT NULL REFERENCES shops(id),
+    seq        BIGINT NOT NULL,
+    at         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    plan_id    BIGINT,
+    task_id    TEXT,
+    employee   TEXT,
+    skill      TEXT,
+    summary    TEXT NOT NULL,
+    details    TEXT NOT NULL,
+    amount_fen BIGINT,
+    leaf_hash  TEXT NOT NULL,
+    chain_hash TEXT NOT NULL,
+    PRIMARY KEY (shop_id, seq)
+);
+CREATE INDEX work_log_employee ON work_log (shop_id, employee);
+
+-- Append-only inside the engine too; `log verify` catches edits made around it.
+CREATE TRIGGER work_log_no_update BEFORE UPDATE ON work_log
+BEGIN
+    SELECT RAISE(ABORT, 'the work log is append-only');
+END;
+CREATE TRIGGER work_log_no_delete BEFORE DELETE ON work_log
+BEGIN
+    SELECT RAISE(ABORT, 'the work log is append-only');
+END;
