@@ -1,0 +1,562 @@
+//! The command line: parses arguments, calls [`Crew`], prints for a person or as JSON.
+//!
+//! No business logic lives here: every command is one or two library calls and a printer.
+//! Exit codes: 0 done (or staged for approval), 1 error, 2 the work log failed verification,
+//! 3 an action was denied by the owner's policy.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::clock::{FixedClock, SharedClock, SystemClock, parse_stamp};
+use crate::crew::{ChatResult, Crew, Options};
+use crate::error::{Error, Result};
+use crate::executor::{Progress, TaskOutcome};
+use crate::home::DEFAULT_HOME;
+use crate::lang::Lang;
+use crate::plan::{Plan, Task};
+use crate::planner::Planned;
+use crate::skills::{StepReport, StepStatus};
+use crate::worklog::{Filter, Verification, since_stamp};
+
+#[derive(Parser, Debug)]
+#[command(name = "shopcrew", version, about = "A crew of digital employees that runs your shop under your rules")]
+pub struct Cli {
+    /// Data directory (database, policies, assets).
+    #[arg(long, global = true, env = "SHOPCREW_HOME", default_value = DEFAULT_HOME)]
+    pub home: PathBuf,
+    /// The shop to work on when the home holds several.
+    #[arg(long, global = true, env = "SHOPCREW_SHOP")]
+    pub shop: Option<String>,
+    /// Language of summaries: zh or en (default: the request's language, else zh).
+    #[arg(long, global = true, env = "SHOPCREW_LANG")]
+    pub lang: Option<Lang>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create the home and a shop (the demo shop with --demo).
+    Init {
+        #[arg(long)]
+        demo: bool,
+        /// Seed of the demo shop; the same seed gives the same shop.
+        #[arg(long, default_value_t = crate::crew::DEMO_SEED)]
+        seed: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the crew to do something, in plain words; interactive without a request.
+    Chat {
+        request: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the plan for a request without running anything.
+    Plan {
+        request: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one skill directly, through the owner's policy.
+    Do {
+        skill: String,
+        /// The skill's arguments as JSON, e.g. '{"discount_pct": 20, "scope": "mooncakes"}'.
+        #[arg(long, default_value = "{}")]
+        args: String,
+        /// The employee who acts (default: the skill's own employee).
+        #[arg(long = "as")]
+        employee: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read the work log, or verify it.
+    Log {
+        #[command(subcommand)]
+        action: Option<LogAction>,
+        #[arg(long)]
+        employee: Option<String>,
+        /// A shop-local date (2026-11-24) or an RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Actions waiting for the owner.
+    Approvals {
+        #[command(subcommand)]
+        action: Option<ApprovalAction>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The digital employees.
+    Employees {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The skills, with their argument schemas in --json.
+    Skills {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LogAction {
+    /// Recompute every hash and report the first bad entry.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApprovalAction {
+    /// List pending approvals (all with --all).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    Show {
+        id: i64,
+    },
+    /// Approve and run the action now (the policy is checked again).
+    Approve {
+        id: i64,
+    },
+    Reject {
+        id: i64,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+/// Runs the command line; the binary's whole `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The clock: the machine's, unless `SHOPCREW_NOW` fixes it (reproducible demos and tests).
+fn clock() -> Result<SharedClock> {
+    match std::env::var("SHOPCREW_NOW") {
+        Ok(text) => {
+            let t = parse_stamp(&text).ok_or_else(|| {
+                Error::Invalid(format!("SHOPCREW_NOW=`{text}` is not an RFC 3339 time like 2026-11-24T08:00:00Z"))
+            })?;
+            Ok(Arc::new(FixedClock(t)))
+        }
+        Err(_) => Ok(Arc::new(SystemClock)),
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let request_lang = match &cli.command {
+        Command::Chat { request: Some(r), .. } | Command::Plan { request: r, .. } => Some(Lang::detect(r)),
+        _ => None,
+    };
+    let lang = cli.lang.or(request_lang).unwrap_or_default();
+    let opts = Options { home: cli.home.clone(), shop: cli.shop.clone(), lang: Some(lang), clock: clock()? };
+    if let Command::Init { demo, seed, json } = cli.command {
+        let setup = Crew::init(opts, demo, seed).await?;
+        if json {
+            print_json(&setup)?;
+        } else {
+            println!("{}", setup.describe(lang));
+            println!("{}", lang.pick("试试:shopcrew chat \"下周中秋大促:月饼8折,做一张海报,推广预算500元\"", "try: shopcrew chat \"20% off mooncakes next week, make a banner, ad budget 500\""));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (crew, setup) = Crew::open(opts).await?;
+    if let Some(setup) = setup {
+        // Zero-config: say what was set up, on stderr so JSON output stays clean.
+        eprintln!(
+            "{} {}",
+            setup.describe(lang),
+            lang.pick(&format!("(数据目录 {})", cli.home.display()), &format!("(home {})", cli.home.display()))
+        );
+    }
+    match cli.command {
+        Command::Init { .. } => Ok(ExitCode::SUCCESS),
+        Command::Chat { request: Some(request), json } => chat(&crew, &request, json).await,
+        Command::Chat { request: None, json } => interactive(&crew, json).await,
+        Command::Plan { request, json } => plan(&crew, &request, json).await,
+        Command::Do { skill, args, employee, json } => {
+            let args: serde_json::Value = serde_json::from_str(&args).map_err(|e| Error::BadArgs {
+                skill: skill.clone(),
+                message: format!("--args is not valid JSON ({e}); write it like '{{\"discount_pct\": 20}}'"),
+            })?;
+            let report = crew.do_skill(&skill, args, employee.as_deref()).await?;
+            if json {
+                print_json(&report)?;
+            } else {
+                println!("{}", step_line(&crew, None, &report));
+            }
+            Ok(step_code(&report))
+        }
+        Command::Log { action: Some(LogAction::Verify { json }), .. } => verify(&crew, json).await,
+        Command::Log { action: None, employee, since, json } => log(&crew, employee, since, json).await,
+        Command::Approvals { action, json } => approvals(&crew, action, json).await,
+        Command::Employees { json } => employees(&crew, json),
+        Command::Skills { json } => skills(&crew, json),
+    }
+}
+
+fn print_json(value: &impl Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Invalid(format!("cannot encode output: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+fn step_code(report: &StepReport) -> ExitCode {
+    match report.status {
+        StepStatus::Done | StepStatus::Pending => ExitCode::SUCCESS,
+        StepStatus::Denied => ExitCode::from(3),
+        StepStatus::Failed => ExitCode::FAILURE,
+    }
+}
+
+fn employee_name(crew: &Crew, id: &str) -> String {
+    crew.catalog().employee(id).map(|e| e.name.get(crew.lang()).to_string()).unwrap_or_else(|| id.to_string())
+}
+
+fn step_line(crew: &Crew, task: Option<&str>, r: &StepReport) -> String {
+    let mark = match r.status {
+        StepStatus::Done => "✓",
+        StepStatus::Denied => "✗",
+        StepStatus::Pending => "⏸",
+        StepStatus::Failed => "!",
+    };
+    let who = employee_name(crew, &r.employee);
+    let task = task.map(|t| format!("{t} ")).unwrap_or_default();
+    let mut line = format!("{mark} {task}{who} · {}", r.summary);
+    if let (StepStatus::Pending, Some(id)) = (r.status, r.approval_id) {
+        line.push_str(crew.lang().pick(
+            &format!("\n    → 批准:shopcrew approvals approve {id}    拒绝:shopcrew approvals reject {id}"),
+            &format!("\n    → approve: shopcrew approvals approve {id}    reject: shopcrew approvals reject {id}"),
+        ));
+    }
+    line
+}
+
+fn outcome_line(crew: &Crew, task: &Task, outcome: &TaskOutcome) -> String {
+    match outcome {
+        TaskOutcome::Ran(r) => step_line(crew, Some(&task.id), r),
+        TaskOutcome::Skipped { summary, .. } => format!("↷ {} {} · {summary}", task.id, employee_name(crew, &task.employee)),
+    }
+}
+
+fn print_plan(crew: &Crew, plan: &Plan, id: Option<i64>) {
+    let n = plan.tasks.len();
+    let head = match id {
+        Some(id) => crew.lang().pick(&format!("计划 #{id}({n} 个任务)"), &format!("plan #{id} ({n} tasks)")).to_string(),
+        None => crew.lang().pick(&format!("计划({n} 个任务,未执行)"), &format!("plan ({n} tasks, not run)")).to_string(),
+    };
+    println!("{head}");
+    for t in &plan.tasks {
+        let after = if t.depends_on.is_empty() {
+            String::new()
+        } else {
+            crew.lang().pick(&format!("  (等 {})", t.depends_on.join(", ")), &format!("  (after {})", t.depends_on.join(", "))).to_string()
+        };
+        println!("  {} {} · {} {}{after}", t.id, employee_name(crew, &t.employee), t.skill, t.args);
+    }
+}
+
+/// Progress for a person: one line as each task starts and ends.
+struct Lines {
+    crew: Crew,
+    out: Mutex<()>,
+}
+
+impl Progress for Lines {
+    fn started(&self, task: &Task) {
+        let _guard = self.out.lock();
+        let who = employee_name(&self.crew, &task.employee);
+        println!("{}", self.crew.lang().pick(&format!("… {} {who} 开始 {}", task.id, task.skill), &format!("… {} {who} starts {}", task.id, task.skill)));
+        let _ = std::io::stdout().flush();
+    }
+
+    fn finished(&self, task: &Task, outcome: &TaskOutcome) {
+        let _guard = self.out.lock();
+        println!("{}", outcome_line(&self.crew, task, outcome));
+        let _ = std::io::stdout().flush();
+    }
+}
+
+async fn chat(crew: &Crew, request: &str, json: bool) -> Result<ExitCode> {
+    if !json {
+        // Show the plan before it runs, so the owner sees what is about to happen.
+        if let Planned::Plan(plan) = crew.plan(request).await? {
+            print_plan(crew, &plan, None);
+        }
+    }
+    let progress: Arc<dyn Progress> =
+        if json { Arc::new(crate::executor::Quiet) } else { Arc::new(Lines { crew: crew.clone(), out: Mutex::new(()) }) };
+    let result = crew.chat(request, progress).await?;
+    if json {
+        print_json(&result)?;
+    }
+    match &result {
+        ChatResult::NotUnderstood { answer, .. } => {
+            if !json {
+                println!("{answer}");
+            }
+            Ok(ExitCode::FAILURE)
+        }
+        ChatResult::Ran { plan_id, tasks, .. } => {
+            if !json {
+                let done = tasks.iter().filter(|t| t.is_done()).count();
+                let pending = tasks.iter().filter(|t| matches!(t, TaskOutcome::Ran(r) if r.status == StepStatus::Pending)).count();
+                println!(
+                    "{}",
+                    crew.lang().pick(
+                        &format!("计划 #{plan_id}:完成 {done}/{},待批准 {pending}。查看记录:shopcrew log", tasks.len()),
+                        &format!("plan #{plan_id}: {done}/{} done, {pending} waiting for approval. See: shopcrew log", tasks.len())
+                    )
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn interactive(crew: &Crew, json: bool) -> Result<ExitCode> {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let tty = std::io::stdin().is_terminal();
+    if tty {
+        println!("{}", crew.lang().pick("请说要做什么(exit 退出):", "What should the crew do? (exit to quit)"));
+    }
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        if tty {
+            print!("> ");
+            let _ = std::io::stdout().flush();
+        }
+        let Some(line) = lines.next_line().await.map_err(|source| Error::Io { path: "stdin".into(), source })? else {
+            break;
+        };
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if matches!(line, "exit" | "quit" | "退出") {
+            break;
+        }
+        if let Err(e) = chat(crew, line, json).await {
+            eprintln!("error: {e}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn plan(crew: &Crew, request: &str, json: bool) -> Result<ExitCode> {
+    match crew.plan(request).await? {
+        Planned::Plan(plan) => {
+            if json {
+                print_json(&plan)?;
+            } else {
+                print_plan(crew, &plan, None);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Planned::NotUnderstood(nu) => {
+            if json {
+                print_json(&nu)?;
+            } else {
+                println!("{nu}");
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn verify(crew: &Crew, json: bool) -> Result<ExitCode> {
+    let result = crew.verify().await?;
+    if json {
+        print_json(&result)?;
+    }
+    match result {
+        Verification::Ok { entries, head } => {
+            if !json {
+                println!(
+                    "{}",
+                    crew.lang().pick(
+                        &format!("工作日志完好:{entries} 条记录,链头 {}", &head[..16]),
+                        &format!("work log OK: {entries} entries, head {}", &head[..16])
+                    )
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Verification::Broken { seq, problem } => {
+            eprintln!(
+                "{}",
+                crew.lang().pick(
+                    &format!("工作日志校验失败:第 {seq} 条:{problem}"),
+                    &format!("work log verification FAILED at entry {seq}: {problem}")
+                )
+            );
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+async fn log(crew: &Crew, employee: Option<String>, since: Option<String>, json: bool) -> Result<ExitCode> {
+    let tz = crew.shop().timezone;
+    let since = match since {
+        Some(text) => Some(since_stamp(&text, tz).ok_or_else(|| {
+            Error::Invalid(format!("--since `{text}` is not a date like 2026-11-24 or a time like 2026-11-24T08:00:00Z"))
+        })?),
+        None => None,
+    };
+    if let Some(e) = &employee
+        && crew.catalog().employee(e).is_none()
+    {
+        return Err(Error::UnknownEmployee(e.clone()));
+    }
+    let entries = crew.log(&Filter { employee, since, plan_id: None }).await?;
+    if json {
+        print_json(&entries)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if entries.is_empty() {
+        println!("{}", crew.lang().pick("没有符合条件的记录", "no entries match"));
+    }
+    for e in &entries {
+        let when = crate::clock::parse_stamp(&e.at)
+            .map(|t| t.with_timezone(&tz).format("%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| e.at.clone());
+        let who = match (&e.employee, e.actor.as_str()) {
+            (Some(id), _) => employee_name(crew, id),
+            (None, "owner") => crew.lang().pick("店主", "owner").to_string(),
+            (None, "planner") => employee_name(crew, "planner"),
+            (None, other) => crew.lang().pick("系统", other).to_string(),
+        };
+        let task = match (&e.plan_id, &e.task_id) {
+            (Some(p), Some(t)) => format!(" [#{p}/{t}]"),
+            (Some(p), None) => format!(" [#{p}]"),
+            _ => String::new(),
+        };
+        let money = e.amount.map(|m| format!("  ¥{}", m.short_text())).unwrap_or_default();
+        println!("{:>4} {when} {who}{task} · {}{money}", e.seq, e.summary);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn approvals(crew: &Crew, action: Option<ApprovalAction>, json: bool) -> Result<ExitCode> {
+    let lang = crew.lang();
+    match action.unwrap_or(ApprovalAction::List { all: false }) {
+        ApprovalAction::List { all } => {
+            let list = crew.approvals(all).await?;
+            if json {
+                print_json(&list)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            if list.is_empty() {
+                println!("{}", lang.pick("没有待批准的操作", "nothing waits for approval"));
+            }
+            for a in &list {
+                println!("#{} [{}] {} · {} {}", a.id, a.status, employee_name(crew, &a.employee), a.skill, a.args);
+                println!("    {}({})", a.reason.get(lang), a.rule);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ApprovalAction::Show { id } => {
+            let a = crew.approval(id).await?;
+            if json {
+                print_json(&a)?;
+            } else {
+                println!("#{} [{}] {} · {}", a.id, a.status, employee_name(crew, &a.employee), a.skill);
+                println!("  args:   {}", a.args);
+                println!("  rule:   {}", a.rule);
+                println!("  reason: {}", a.reason.get(lang));
+                println!("  digest: {}", a.digest);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ApprovalAction::Approve { id } => {
+            let report = crew.approve(id).await?;
+            if json {
+                print_json(&report)?;
+            } else {
+                println!("{}", step_line(crew, None, &report));
+            }
+            Ok(step_code(&report))
+        }
+        ApprovalAction::Reject { id, reason } => {
+            crew.reject(id, reason.as_deref()).await?;
+            if json {
+                print_json(&serde_json::json!({"rejected": id}))?;
+            } else {
+                println!("{}", lang.pick(&format!("已拒绝 #{id},未执行"), &format!("rejected #{id}; nothing was run")));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn employees(crew: &Crew, json: bool) -> Result<ExitCode> {
+    let list = crew.employees();
+    if json {
+        print_json(&list)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for e in list {
+        let skills: Vec<&str> = e.skills.iter().map(|s| s.as_str()).collect();
+        println!("{:<17} {} / {} — {}  [{}]", e.id, e.name.zh, e.name.en, e.role.get(crew.lang()), skills.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct SkillInfo<'a> {
+    id: &'a str,
+    employee: &'a str,
+    effect: crate::catalog::EffectClass,
+    name: &'a crate::lang::Text,
+    description: &'a crate::lang::Text,
+    schema: serde_json::Value,
+}
+
+fn skills(crew: &Crew, json: bool) -> Result<ExitCode> {
+    let list: Vec<SkillInfo> = crew
+        .catalog()
+        .skills
+        .iter()
+        .map(|s| SkillInfo {
+            id: &s.id,
+            employee: &s.employee,
+            effect: s.effect,
+            name: &s.name,
+            description: &s.description,
+            schema: crew.registry().get(&s.id).map(|i| i.schema()).unwrap_or_default(),
+        })
+        .collect();
+    if json {
+        print_json(&list)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for s in list {
+        println!("{:<28} {:<17} {}: {}", s.id, s.employee, s.name.get(crew.lang()), s.description.get(crew.lang()));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,537 @@
+//! The crew: the one library API every face (CLI today, HTTP and scheduler later) calls.
+//!
+//! [`Crew::open`] resolves a home into a validated catalog, skill registry, policy and shop;
+//! the methods then plan, run, list and decide. It holds no permission logic of its own: every
+//! action goes through `skills::run_step`, and every step lands in the work log.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::catalog::{Catalog, Employee};
+use crate::clock::{SharedClock, local_date, stamp};
+use crate::demo::{self, DemoSummary};
+use crate::error::{Error, Result};
+use crate::executor::{self, Progress, TaskOutcome};
+use crate::home::Home;
+use crate::lang::{Lang, Text};
+use crate::plan::{Plan, ProductRef, ShopContext, Task};
+use crate::planner::{self, Planned};
+use crate::policy::Policy;
+use crate::skills::{self, Env, Registry, StepReport};
+use crate::store::{self, Db, Shop};
+use crate::worklog::{self, Actor, Entry, Filter, Kind, NewEntry, Verification};
+
+/// The shop a zero-config run creates, and its seed.
+pub const DEMO_SHOP: &str = "demo";
+pub const DEMO_TITLE: &str = "源头工厂店(演示)";
+pub const DEMO_SEED: u64 = 42;
+
+/// How to open a home.
+#[derive(Clone)]
+pub struct Options {
+    pub home: PathBuf,
+    /// The shop to work on; the only one when absent.
+    pub shop: Option<String>,
+    /// The language of summaries; from the request (or Chinese) when absent.
+    pub lang: Option<Lang>,
+    pub clock: SharedClock,
+}
+
+#[derive(Clone)]
+pub struct Crew {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    home: Home,
+    db: Db,
+    catalog: Catalog,
+    registry: Registry,
+    shop: Shop,
+    policy: Policy,
+    clock: SharedClock,
+    lang: Lang,
+}
+
+/// What setting up a shop did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Setup {
+    pub shop: String,
+    pub seed: Option<u64>,
+    pub demo: Option<DemoSummary>,
+}
+
+impl Setup {
+    pub fn describe(&self, lang: Lang) -> String {
+        match (&self.demo, lang) {
+            (Some(d), Lang::Zh) => format!(
+                "已创建演示店铺「{}」(种子 {}):{} 个商品,{} 位顾客,{} 笔订单(退款 {}),{} 条买家消息,{} 个推广计划",
+                self.shop,
+                self.seed.unwrap_or_default(),
+                d.products,
+                d.customers,
+                d.orders,
+                d.refunded_orders,
+                d.messages,
+                d.campaigns
+            ),
+            (Some(d), Lang::En) => format!(
+                "created the demo shop \"{}\" (seed {}): {} products, {} customers, {} orders ({} refunded), {} inbox messages, {} ad campaigns",
+                self.shop,
+                self.seed.unwrap_or_default(),
+                d.products,
+                d.customers,
+                d.orders,
+                d.refunded_orders,
+                d.messages,
+                d.campaigns
+            ),
+            (None, Lang::Zh) => format!("已创建空店铺「{}」", self.shop),
+            (None, Lang::En) => format!("created the empty shop \"{}\"", self.shop),
+        }
+    }
+}
+
+/// A staged action waiting for (or decided by) the owner.
+#[derive(Debug, Clone, Serialize)]
+pub struct Approval {
+    pub id: i64,
+    pub created_at: String,
+    pub employee: String,
+    pub skill: String,
+    pub args: serde_json::Value,
+    pub digest: String,
+    pub rule: String,
+    pub reason: Text,
+    pub plan_id: Option<i64>,
+    pub task_id: Option<String>,
+    pub status: String,
+    pub decided_at: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The result of a chat request.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum ChatResult {
+    /// The planner could not map the request; nothing ran.
+    NotUnderstood { answer: String, understood: Vec<String>, unclear: Vec<String> },
+    Ran { plan_id: i64, plan: Plan, tasks: Vec<TaskOutcome> },
+}
+
+impl Crew {
+    /// Opens a home; on a home without any shop, sets up the demo shop first and returns
+    /// what it did so the caller can say so.
+    pub async fn open(opts: Options) -> Result<(Crew, Option<Setup>)> {
+        let home = Home::open(&opts.home)?;
+        let catalog = Catalog::load(home.root())?;
+        let registry = Registry::builtin();
+        registry.check_against(&catalog)?;
+        let db = store::connect(&home.db_path()).await?;
+        let lang = opts.lang.unwrap_or_default();
+        let mut setup = None;
+        if store::shops(&db).await?.is_empty() {
+            let name = opts.shop.clone().unwrap_or_else(|| DEMO_SHOP.to_string());
+            setup = Some(create_shop(&db, &name, Some(DEMO_SEED), opts.clock.as_ref(), lang).await?);
+        }
+        let shop = pick_shop(&db, opts.shop.as_deref()).await?;
+        let policy = Policy::load_for_shop(&home.policies_dir(), &shop.name, &catalog)?;
+        let inner = Inner { home, db, catalog, registry, shop, policy, clock: opts.clock, lang };
+        Ok((Crew { inner: Arc::new(inner) }, setup))
+    }
+
+    /// `shopcrew init`: makes the home and a shop (the demo shop with `demo`).
+    pub async fn init(opts: Options, demo: bool, seed: u64) -> Result<Setup> {
+        let home = Home::open(&opts.home)?;
+        let catalog = Catalog::load(home.root())?;
+        Registry::builtin().check_against(&catalog)?;
+        let db = store::connect(&home.db_path()).await?;
+        let name = opts.shop.clone().unwrap_or_else(|| if demo { DEMO_SHOP.into() } else { "shop".into() });
+        Policy::load_for_shop(&home.policies_dir(), &name, &catalog)?;
+        let lang = opts.lang.unwrap_or_default();
+        create_shop(&db, &name, demo.then_some(seed), opts.clock.as_ref(), lang).await
+    }
+
+    pub fn shop(&self) -> &Shop {
+        &self.inner.shop
+    }
+
+    pub fn home(&self) -> &Home {
+        &self.inner.home
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.inner.lang
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// Today in the shop's time zone.
+    pub fn today(&self) -> NaiveDate {
+        local_date(self.inner.shop.timezone, self.inner.clock.now())
+    }
+
+    /// What the planner may know of the shop.
+    pub async fn context(&self) -> Result<ShopContext> {
+        let mut conn = self.inner.db.acquire().await?;
+        let products = store::products(&mut conn, self.inner.shop.id).await?;
+        let categories = store::categories(&mut conn, self.inner.shop.id).await?;
+        Ok(ShopContext {
+            title: self.inner.shop.title.clone(),
+            currency: self.inner.shop.currency.clone(),
+            today: self.today(),
+            categories,
+            products: products
+                .into_iter()
+                .map(|p| ProductRef { sku: p.sku, title: p.title, category: p.category })
+                .collect(),
+        })
+    }
+
+    /// Plans a request without running anything. The plan is validated against the catalog
+    /// and every task's arguments against its skill's type.
+    pub async fn plan(&self, request: &str) -> Result<Planned> {
+        let request = request.trim();
+        if request.is_empty() {
+            return Err(Error::Invalid("the request is empty; say what the crew should do".into()));
+        }
+        let planned = planner::plan_offline(request, &self.context().await?);
+        if let Planned::Plan(plan) = &planned {
+            self.check_plan(plan)?;
+        }
+        Ok(planned)
+    }
+
+    /// Checks a plan from any source: structure, employees, skills and arguments.
+    pub fn check_plan(&self, plan: &Plan) -> Result<()> {
+        plan.validate(&self.inner.catalog)?;
+        for task in &plan.tasks {
+            let skill = self.inner.registry.get(&task.skill).ok_or_else(|| Error::UnknownSkill(task.skill.clone()))?;
+            skill
+                .check_args(&task.args)
+                .map_err(|e| Error::InvalidPlan(format!("task {}: {e}", task.id)))?;
+        }
+        Ok(())
+    }
+
+    /// Plans and runs a request: logs the request and the plan, then executes it.
+    pub async fn chat(&self, request: &str, progress: Arc<dyn Progress>) -> Result<ChatResult> {
+        let planned = self.plan(request).await?;
+        let at = stamp(self.inner.clock.now());
+        let shop_id = self.inner.shop.id;
+        let mut tx = store::begin(&self.inner.db).await?;
+        let mut entry = NewEntry::new(Actor::Owner, Kind::Request, request.trim());
+        entry.details = serde_json::json!({"request": request.trim()});
+        worklog::append(&mut tx, shop_id, &at, &entry).await?;
+        let plan = match planned {
+            Planned::NotUnderstood(nu) => {
+                let answer = nu.to_string();
+                let summary = match self.inner.lang {
+                    Lang::Zh => format!("未能理解的请求,未执行任何操作:{}", nu.unclear.join(";")),
+                    Lang::En => format!("request not understood, nothing was run: {}", nu.unclear.join("; ")),
+                };
+                let mut entry = NewEntry::new(Actor::Planner, Kind::Plan, summary);
+                entry.details = serde_json::json!({"understood": nu.understood, "unclear": nu.unclear});
+                worklog::append(&mut tx, shop_id, &at, &entry).await?;
+                tx.commit().await?;
+                return Ok(ChatResult::NotUnderstood { answer, understood: nu.understood, unclear: nu.unclear });
+            }
+            Planned::Plan(plan) => plan,
+        };
+        let plan_json = serde_json::to_string(&plan).unwrap_or_default();
+        let plan_id: i64 = sqlx::query_scalar(
+            "INSERT INTO plans (shop_id, source, request, plan_json, created_at) VALUES ($1, 'offline', $2, $3, $4) RETURNING id",
+        )
+        .bind(shop_id)
+        .bind(&plan.request)
+        .bind(&plan_json)
+        .bind(&at)
+        .fetch_one(&mut *tx)
+        .await?;
+        let steps: Vec<String> = plan.tasks.iter().map(|t| format!("{} {}", t.id, t.skill)).collect();
+        let summary = match self.inner.lang {
+            Lang::Zh => format!("计划 #{plan_id}:{} 个任务({})", plan.tasks.len(), steps.join(", ")),
+            Lang::En => format!("plan #{plan_id}: {} tasks ({})", plan.tasks.len(), steps.join(", ")),
+        };
+        let mut entry = NewEntry::new(Actor::Planner, Kind::Plan, summary);
+        entry.plan_id = Some(plan_id);
+        entry.details = serde_json::json!({"source": "offline", "plan": plan});
+        worklog::append(&mut tx, shop_id, &at, &entry).await?;
+        tx.commit().await?;
+        let tasks = executor::execute(self, &plan, plan_id, progress).await?;
+        Ok(ChatResult::Ran { plan_id, plan, tasks })
+    }
+
+    fn env(&self) -> Env<'_> {
+        Env {
+            db: &self.inner.db,
+            shop: &self.inner.shop,
+            policy: &self.inner.policy,
+            registry: &self.inner.registry,
+            home: self.inner.home.root(),
+            now: self.inner.clock.now(),
+            lang: self.inner.lang,
+        }
+    }
+
+    /// Runs one task of a plan through the gated pipeline.
+    pub async fn run_task(&self, plan_id: i64, task: &Task) -> Result<StepReport> {
+        let req = skills::StepRequest {
+            employee: task.employee.clone(),
+            skill: task.skill.clone(),
+            args: task.args.clone(),
+            actor: Actor::Employee,
+            plan_id: Some(plan_id),
+            task_id: Some(task.id.clone()),
+            approval: None,
+        };
+        skills::run_step(&self.env(), &req).await
+    }
+
+    /// Records that a task was skipped because a dependency did not get done.
+    pub async fn skip_task(&self, plan_id: i64, task: &Task, blocker: &str, why: &TaskOutcome) -> Result<TaskOutcome> {
+        let cause = match why {
+            TaskOutcome::Ran(r) => format!("{:?}", r.status).to_lowercase(),
+            TaskOutcome::Skipped { .. } => "skipped".to_string(),
+        };
+        let summary = match self.inner.lang {
+            Lang::Zh => format!("已跳过:依赖的任务 {blocker} 未完成({})", cause_zh(&cause)),
+            Lang::En => format!("skipped: task {blocker} it depends on was {cause}"),
+        };
+        let mut entry = NewEntry::new(Actor::System, Kind::Decision, summary.clone());
+        entry.plan_id = Some(plan_id);
+        entry.task_id = Some(task.id.clone());
+        entry.employee = Some(task.employee.clone());
+        entry.skill = Some(task.skill.clone());
+        entry.details = serde_json::json!({"skipped": true, "because_of": blocker, "cause": cause});
+        let mut tx = store::begin(&self.inner.db).await?;
+        let seq = worklog::append(&mut tx, self.inner.shop.id, &stamp(self.inner.clock.now()), &entry).await?;
+        tx.commit().await?;
+        Ok(TaskOutcome::Skipped { task_id: task.id.clone(), because_of: blocker.to_string(), summary, log_seq: seq })
+    }
+
+    /// `shopcrew do`: one skill call by one employee (the skill's own employee by default).
+    pub async fn do_skill(&self, skill: &str, args: serde_json::Value, employee: Option<&str>) -> Result<StepReport> {
+        let doc = self.inner.catalog.skill(skill).ok_or_else(|| Error::UnknownSkill(skill.to_string()))?;
+        let employee = employee.unwrap_or(&doc.employee).to_string();
+        if self.inner.catalog.employee(&employee).is_none() {
+            return Err(Error::UnknownEmployee(employee));
+        }
+        let impl_ = self.inner.registry.get(skill).ok_or_else(|| Error::UnknownSkill(skill.to_string()))?;
+        impl_.check_args(&args)?;
+        let req = skills::StepRequest {
+            employee,
+            skill: skill.to_string(),
+            args,
+            actor: Actor::Owner,
+            plan_id: None,
+            task_id: None,
+            approval: None,
+        };
+        skills::run_step(&self.env(), &req).await
+    }
+
+    pub async fn log(&self, filter: &Filter) -> Result<Vec<Entry>> {
+        let mut conn = self.inner.db.acquire().await?;
+        worklog::read(&mut conn, self.inner.shop.id, filter).await
+    }
+
+    pub async fn verify(&self) -> Result<Verification> {
+        let mut conn = self.inner.db.acquire().await?;
+        worklog::verify(&mut conn, self.inner.shop.id).await
+    }
+
+    /// Approvals, newest first; only pending ones unless `all`.
+    pub async fn approvals(&self, all: bool) -> Result<Vec<Approval>> {
+        let rows = sqlx::query(
+            "SELECT id, created_at, employee, skill, args, digest, rule, reason, plan_id, task_id, status, decided_at, note \
+             FROM approvals WHERE shop_id = $1 AND ($2 OR status = 'pending') ORDER BY id DESC",
+        )
+        .bind(self.inner.shop.id)
+        .bind(all)
+        .fetch_all(&self.inner.db)
+        .await?;
+        Ok(rows.iter().map(approval_from).collect())
+    }
+
+    pub async fn approval(&self, id: i64) -> Result<Approval> {
+        let row = sqlx::query(
+            "SELECT id, created_at, employee, skill, args, digest, rule, reason, plan_id, task_id, status, decided_at, note \
+             FROM approvals WHERE shop_id = $1 AND id = $2",
+        )
+        .bind(self.inner.shop.id)
+        .bind(id)
+        .fetch_optional(&self.inner.db)
+        .await?;
+        row.as_ref().map(approval_from).ok_or(Error::NoSuchApproval(id))
+    }
+
+    /// The owner approves a staged action: it runs now, with a fresh gate check (caps still
+    /// apply, and the budget must still have room).
+    pub async fn approve(&self, id: i64) -> Result<StepReport> {
+        let a = self.pending(id).await?;
+        if skills::action_digest(&a.employee, &a.skill, &a.args) != a.digest {
+            return Err(Error::ApprovalTampered(id));
+        }
+        self.owner_entry(&a, "approve", None).await?;
+        let req = skills::StepRequest {
+            employee: a.employee.clone(),
+            skill: a.skill.clone(),
+            args: a.args.clone(),
+            actor: Actor::Employee,
+            plan_id: a.plan_id,
+            task_id: a.task_id.clone(),
+            approval: Some(id),
+        };
+        skills::run_step(&self.env(), &req).await
+    }
+
+    /// The owner rejects a staged action; nothing runs.
+    pub async fn reject(&self, id: i64, reason: Option<&str>) -> Result<()> {
+        let a = self.pending(id).await?;
+        let at = stamp(self.inner.clock.now());
+        let mut tx = store::begin(&self.inner.db).await?;
+        let changed = sqlx::query(
+            "UPDATE approvals SET status = 'rejected', decided_at = $1, note = $2 WHERE id = $3 AND status = 'pending'",
+        )
+        .bind(&at)
+        .bind(reason)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(Error::ApprovalNotPending { id, status: "already decided".into() });
+        }
+        let entry = self.owner_entry_value(&a, "reject", reason);
+        worklog::append(&mut tx, self.inner.shop.id, &at, &entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn pending(&self, id: i64) -> Result<Approval> {
+        let a = self.approval(id).await?;
+        if a.status != "pending" {
+            return Err(Error::ApprovalNotPending { id, status: a.status });
+        }
+        Ok(a)
+    }
+
+    fn owner_entry_value(&self, a: &Approval, decision: &str, reason: Option<&str>) -> NewEntry {
+        let summary = match (self.inner.lang, decision) {
+            (Lang::Zh, "approve") => format!("店主批准 #{}:{} {}", a.id, a.employee, a.skill),
+            (Lang::Zh, _) => format!("店主拒绝 #{}:{} {}{}", a.id, a.employee, a.skill, reason.map(|r| format!("(原因:{r})")).unwrap_or_default()),
+            (Lang::En, "approve") => format!("owner approved #{}: {} {}", a.id, a.employee, a.skill),
+            (Lang::En, _) => format!("owner rejected #{}: {} {}{}", a.id, a.employee, a.skill, reason.map(|r| format!(" ({r})")).unwrap_or_default()),
+        };
+        let mut entry = NewEntry::new(Actor::Owner, Kind::Approval, summary);
+        entry.plan_id = a.plan_id;
+        entry.task_id = a.task_id.clone();
+        entry.employee = Some(a.employee.clone());
+        entry.skill = Some(a.skill.clone());
+        entry.details = serde_json::json!({"approval": a.id, "decision": decision, "digest": a.digest, "reason": reason});
+        entry
+    }
+
+    async fn owner_entry(&self, a: &Approval, decision: &str, reason: Option<&str>) -> Result<i64> {
+        let entry = self.owner_entry_value(a, decision, reason);
+        let mut tx = store::begin(&self.inner.db).await?;
+        let seq = worklog::append(&mut tx, self.inner.shop.id, &stamp(self.inner.clock.now()), &entry).await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    pub fn employees(&self) -> Vec<&Employee> {
+        self.inner.catalog.employees.iter().collect()
+    }
+}
+
+fn cause_zh(cause: &str) -> &str {
+    match cause {
+        "denied" => "被拒绝",
+        "pending" => "等待批准",
+        "failed" => "失败",
+        _ => "已跳过",
+    }
+}
+
+fn approval_from(r: &sqlx::sqlite::SqliteRow) -> Approval {
+    let args: String = r.get("args");
+    let reason: String = r.get("reason");
+    Approval {
+        id: r.get("id"),
+        created_at: r.get("created_at"),
+        employee: r.get("employee"),
+        skill: r.get("skill"),
+        args: serde_json::from_str(&args).unwrap_or(serde_json::Value::Null),
+        digest: r.get("digest"),
+        rule: r.get("rule"),
+        reason: serde_json::from_str(&reason).unwrap_or_else(|_| Text::new(reason.clone(), reason)),
+        plan_id: r.get("plan_id"),
+        task_id: r.get("task_id"),
+        status: r.get("status"),
+        decided_at: r.get("decided_at"),
+        note: r.get("note"),
+    }
+}
+
+async fn pick_shop(db: &Db, wanted: Option<&str>) -> Result<Shop> {
+    let shops = store::shops(db).await?;
+    let names = || shops.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
+    match wanted {
+        Some(name) => shops.iter().find(|s| s.name == name).cloned().ok_or_else(|| Error::NoSuchShop(name.into(), names())),
+        None if shops.len() == 1 => Ok(shops[0].clone()),
+        None => Err(Error::WhichShop(names())),
+    }
+}
+
+/// Creates a shop (filled with the demo data when a seed is given) and logs it, in one
+/// transaction: a half-made shop never exists.
+async fn create_shop(db: &Db, name: &str, seed: Option<u64>, clock: &dyn crate::clock::Clock, lang: Lang) -> Result<Setup> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(Error::Invalid(format!("shop name `{name}` must be letters, digits, `-` or `_`")));
+    }
+    let now = clock.now();
+    let at = stamp(now);
+    let mut tx = store::begin(db).await?;
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM shops WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
+    if exists.is_some() {
+        return Err(Error::ShopExists(name.into()));
+    }
+    let title = if seed.is_some() { DEMO_TITLE } else { name };
+    let shop_id: i64 = sqlx::query_scalar("INSERT INTO shops (name, title, created_at) VALUES ($1, $2, $3) RETURNING id")
+        .bind(name)
+        .bind(title)
+        .bind(&at)
+        .fetch_one(&mut *tx)
+        .await?;
+    let today = local_date(chrono_tz::Asia::Shanghai, now);
+    let summary = match seed {
+        Some(seed) => Some(demo::populate(&mut tx, shop_id, seed, today).await?),
+        None => None,
+    };
+    let setup = Setup { shop: name.to_string(), seed, demo: summary };
+    let mut entry = NewEntry::new(Actor::System, Kind::Setup, setup.describe(lang));
+    entry.details = serde_json::to_value(&setup).unwrap_or_default();
+    worklog::append(&mut tx, shop_id, &at, &entry).await?;
+    tx.commit().await?;
+    Ok(setup)
+}

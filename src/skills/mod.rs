@@ -1,0 +1,519 @@
+//! Skills: what employees can do, each a Rust type with typed arguments, run through one
+//! pipeline that owns the invariants.
+//!
+//! [`run_step`] opens a write transaction, lets the skill read the store and state its
+//! [`Intent`], passes the intent through the policy gate and the ledger ([`Cx::authorize`]),
+//! lets the skill write, appends the work-log entry and records the ledger lines, and commits
+//! all of it together. A denial, a pending approval or a failure rolls the effect back and is
+//! logged on its own. A skill never opens a transaction, never writes before `authorize`, and
+//! never decides a permission itself.
+//!
+//! The [`Registry`] pairs each `skills/*.toml` description with its implementation and
+//! refuses to start when one lacks the other.
+
+mod analyst;
+mod cs;
+mod design;
+mod ops;
+mod promo;
+mod scope;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use sqlx::SqliteConnection;
+
+pub use scope::Scope;
+
+use crate::catalog::Catalog;
+use crate::clock::stamp;
+use crate::error::{Error, Result};
+use crate::lang::{Lang, Text};
+use crate::money::Money;
+use crate::policy::{Decision, Intent, Policy, Spend, Verdict};
+use crate::store::{self, Db, Shop};
+use crate::worklog::{self, Actor, Kind, NewEntry};
+
+/// What a finished skill reports: a one-line summary for the owner, structured details, and
+/// the files it produced (relative to the home).
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub summary: Text,
+    pub details: serde_json::Value,
+    pub files: Vec<String>,
+}
+
+impl Outcome {
+    pub fn new(summary: Text, details: impl Serialize) -> Outcome {
+        Outcome { summary, details: serde_json::to_value(details).unwrap_or_default(), files: Vec::new() }
+    }
+}
+
+/// Why a skill stopped before its effect.
+#[derive(Debug)]
+pub enum Halt {
+    Denied(Verdict),
+    NeedsApproval(Verdict),
+    Failed(Error),
+}
+
+impl From<Error> for Halt {
+    fn from(e: Error) -> Halt {
+        Halt::Failed(e)
+    }
+}
+
+impl From<sqlx::Error> for Halt {
+    fn from(e: sqlx::Error) -> Halt {
+        Halt::Failed(e.into())
+    }
+}
+
+/// A skill with typed arguments; its JSON schema comes from `Args`.
+#[async_trait]
+pub trait TypedSkill: Send + Sync + 'static {
+    const ID: &'static str;
+    type Args: DeserializeOwned + JsonSchema + Send + Sync;
+
+    /// Reads what it needs, calls [`Cx::authorize`] with its intent, then writes.
+    async fn run(&self, cx: &mut Cx<'_>, args: Self::Args) -> Result<Outcome, Halt>;
+}
+
+/// The object-safe face of a skill the registry holds.
+#[async_trait]
+pub trait Skill: Send + Sync {
+    fn id(&self) -> &'static str;
+    fn schema(&self) -> serde_json::Value;
+    /// Checks arguments against the skill's type without running it.
+    fn check_args(&self, args: &serde_json::Value) -> Result<()>;
+    async fn run_json(&self, cx: &mut Cx<'_>, args: serde_json::Value) -> Result<Outcome, Halt>;
+}
+
+fn parse_args<T: DeserializeOwned>(skill: &str, args: &serde_json::Value) -> Result<T> {
+    let args = if args.is_null() { serde_json::json!({}) } else { args.clone() };
+    serde_json::from_value(args).map_err(|e| Error::BadArgs { skill: skill.to_string(), message: e.to_string() })
+}
+
+#[async_trait]
+impl<T: TypedSkill> Skill for T {
+    fn id(&self) -> &'static str {
+        T::ID
+    }
+
+    fn schema(&self) -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(T::Args)).unwrap_or_default()
+    }
+
+    fn check_args(&self, args: &serde_json::Value) -> Result<()> {
+        parse_args::<T::Args>(T::ID, args).map(|_| ())
+    }
+
+    async fn run_json(&self, cx: &mut Cx<'_>, args: serde_json::Value) -> Result<Outcome, Halt> {
+        let args = parse_args::<T::Args>(T::ID, &args)?;
+        self.run(cx, args).await
+    }
+}
+
+/// Every skill implementation, by id.
+#[derive(Clone)]
+pub struct Registry {
+    skills: BTreeMap<&'static str, Arc<dyn Skill>>,
+}
+
+impl Registry {
+    /// The built-in skills.
+    pub fn builtin() -> Registry {
+        let all: Vec<Arc<dyn Skill>> = vec![
+            Arc::new(promo::CreateDiscount),
+            Arc::new(promo::CreateCoupon),
+            Arc::new(ops::CreateAdCampaign),
+            Arc::new(ops::SetPrice),
+            Arc::new(design::Banner),
+            Arc::new(cs::Reply),
+            Arc::new(analyst::SalesReport),
+            Arc::new(analyst::InventoryForecast),
+        ];
+        Registry { skills: all.into_iter().map(|s| (s.id(), s)).collect() }
+    }
+
+    /// Adds or replaces a skill (an integrator's own).
+    pub fn register(&mut self, skill: Arc<dyn Skill>) {
+        self.skills.insert(skill.id(), skill);
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<dyn Skill>> {
+        self.skills.get(id)
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.skills.keys().copied()
+    }
+
+    /// Every described skill has an implementation and every implementation a description.
+    pub fn check_against(&self, catalog: &Catalog) -> Result<()> {
+        for doc in &catalog.skills {
+            if !self.skills.contains_key(doc.id.as_str()) {
+                return Err(crate::error::FileError::new(
+                    &doc.file,
+                    None,
+                    format!("skill `{}` has no implementation in this build", doc.id),
+                )
+                .into());
+            }
+        }
+        for id in self.ids() {
+            if catalog.skill(id).is_none() {
+                return Err(Error::Invalid(format!(
+                    "skill `{id}` is implemented but has no description file skills/{id}.toml"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a running skill may use: the shop, the time, read access to the store, and the gate.
+pub struct Cx<'a> {
+    pub shop: &'a Shop,
+    pub now: DateTime<Utc>,
+    /// Today in the shop's time zone.
+    pub today: NaiveDate,
+    pub lang: Lang,
+    pub employee: &'a str,
+    /// The home directory; produced files go under `assets/<shop>/` and are named relative to it.
+    pub home: &'a Path,
+    conn: &'a mut SqliteConnection,
+    policy: &'a Policy,
+    skill: &'a str,
+    approved: bool,
+    authorized: bool,
+    spend: Option<Spend>,
+}
+
+impl<'a> Cx<'a> {
+    /// The store, to read. Writes go through the handle [`Cx::authorize`] returns.
+    pub fn read(&mut self) -> &mut SqliteConnection {
+        self.conn
+    }
+
+    /// Passes the intent through the gate and reserves its spend in the ledger. On success the
+    /// skill may write through the returned connection, in the step's transaction.
+    pub async fn authorize(&mut self, intent: Intent) -> Result<&mut SqliteConnection, Halt> {
+        match self.policy.decide(self.employee, self.skill, &intent, self.approved) {
+            Decision::Allow => {}
+            Decision::Deny(v) => return Err(Halt::Denied(v)),
+            Decision::NeedsApproval(v) => return Err(Halt::NeedsApproval(v)),
+        }
+        if let Some(spend) = intent.spend {
+            if let Some(verdict) = crate::ledger::reserve(self.conn, self.shop.id, &self.policy.budget, &spend).await? {
+                return Err(Halt::Denied(verdict));
+            }
+            self.spend = Some(spend);
+        }
+        self.authorized = true;
+        Ok(self.conn)
+    }
+
+    /// Writes a produced file under `assets/<shop>/` and records it; returns its path relative
+    /// to the home. Call only after [`Cx::authorize`].
+    pub async fn save_asset(&mut self, kind: &str, title: &str, file_name: &str, bytes: &[u8]) -> Result<String, Halt> {
+        if !self.authorized {
+            return Err(Halt::Failed(Error::Invalid(format!("{}: asset written before the gate", self.skill))));
+        }
+        let dir = self.home.join("assets").join(&self.shop.name);
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io { path: dir.clone(), source })?;
+        let path = dir.join(file_name);
+        std::fs::write(&path, bytes).map_err(|source| Error::Io { path: path.clone(), source })?;
+        let relative = PathBuf::from("assets").join(&self.shop.name).join(file_name).to_string_lossy().into_owned();
+        let sha = hex::encode(Sha256::digest(bytes));
+        sqlx::query("INSERT INTO assets (shop_id, kind, title, path, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(self.shop.id)
+            .bind(kind)
+            .bind(title)
+            .bind(&relative)
+            .bind(&sha)
+            .bind(stamp(self.now))
+            .execute(&mut *self.conn)
+            .await?;
+        Ok(relative)
+    }
+}
+
+/// One skill call to run.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRequest {
+    pub employee: String,
+    pub skill: String,
+    pub args: serde_json::Value,
+    pub actor: Actor,
+    pub plan_id: Option<i64>,
+    pub task_id: Option<String>,
+    /// Set when the owner approved this exact action.
+    pub approval: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Done,
+    Denied,
+    Pending,
+    Failed,
+}
+
+/// How a step ended, as the owner sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub employee: String,
+    pub skill: String,
+    pub task_id: Option<String>,
+    pub status: StepStatus,
+    pub summary: String,
+    /// The rule that decided, for denials and pending approvals.
+    pub rule: Option<String>,
+    pub details: serde_json::Value,
+    pub files: Vec<String>,
+    pub amount: Option<Money>,
+    pub approval_id: Option<i64>,
+    pub log_seq: i64,
+}
+
+/// The shared things a step needs.
+pub struct Env<'a> {
+    pub db: &'a Db,
+    pub shop: &'a Shop,
+    pub policy: &'a Policy,
+    pub registry: &'a Registry,
+    pub home: &'a Path,
+    pub now: DateTime<Utc>,
+    pub lang: Lang,
+}
+
+/// The digest an approval is bound to: employee, skill and canonical arguments.
+pub fn action_digest(employee: &str, skill: &str, args: &serde_json::Value) -> String {
+    // serde_json keeps object keys sorted, so `to_string` is canonical for a given value.
+    let mut h = Sha256::new();
+    h.update(employee.as_bytes());
+    h.update([0]);
+    h.update(skill.as_bytes());
+    h.update([0]);
+    h.update(args.to_string().as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Runs one skill call through gate, ledger, effect and log; see the module docs.
+pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
+    let skill = env.registry.get(&req.skill).ok_or_else(|| Error::UnknownSkill(req.skill.clone()))?;
+    let at = stamp(env.now);
+    let mut tx = store::begin(env.db).await?;
+    let mut cx = Cx {
+        shop: env.shop,
+        now: env.now,
+        today: crate::clock::local_date(env.shop.timezone, env.now),
+        lang: env.lang,
+        employee: &req.employee,
+        home: env.home,
+        conn: &mut tx,
+        policy: env.policy,
+        skill: &req.skill,
+        approved: req.approval.is_some(),
+        authorized: false,
+        spend: None,
+    };
+    let result = skill.run_json(&mut cx, req.args.clone()).await;
+    let (authorized, spend) = (cx.authorized, cx.spend.take());
+    let base = |kind: Kind, summary: String| NewEntry {
+        actor: req.actor,
+        kind,
+        plan_id: req.plan_id,
+        task_id: req.task_id.clone(),
+        employee: Some(req.employee.clone()),
+        skill: Some(req.skill.clone()),
+        summary,
+        details: serde_json::Value::Null,
+        amount: None,
+    };
+    let mut report = StepReport {
+        employee: req.employee.clone(),
+        skill: req.skill.clone(),
+        task_id: req.task_id.clone(),
+        status: StepStatus::Done,
+        summary: String::new(),
+        rule: None,
+        details: serde_json::Value::Null,
+        files: Vec::new(),
+        amount: None,
+        approval_id: req.approval,
+        log_seq: 0,
+    };
+    match result {
+        Ok(outcome) if authorized => {
+            let amount = spend.as_ref().map(Spend::total);
+            let mut entry = base(Kind::Effect, outcome.summary.get(env.lang).to_string());
+            entry.details = serde_json::json!({
+                "args": req.args, "result": outcome.details, "files": outcome.files, "approval": req.approval,
+            });
+            entry.amount = amount;
+            let seq = worklog::append(&mut tx, env.shop.id, &at, &entry).await?;
+            if let Some(spend) = &spend {
+                crate::ledger::record(&mut tx, env.shop.id, spend, &req.skill, seq, &at).await?;
+            }
+            if let Some(id) = req.approval {
+                close_approval(&mut tx, id, "approved", None, &at).await?;
+            }
+            tx.commit().await?;
+            report.summary = entry.summary;
+            report.details = outcome.details;
+            report.files = outcome.files;
+            report.amount = amount;
+            report.log_seq = seq;
+            return Ok(report);
+        }
+        Ok(_) => {
+            tx.rollback().await?;
+            let e = Error::Invalid(format!("skill {} finished without passing the gate; nothing was kept", req.skill));
+            return fail(env, req, base(Kind::Error, String::new()), report, e).await;
+        }
+        Err(halt) => {
+            tx.rollback().await?;
+            match halt {
+                Halt::Failed(e) => return fail(env, req, base(Kind::Error, String::new()), report, e).await,
+                Halt::Denied(v) => {
+                    let mut tx = store::begin(env.db).await?;
+                    let summary = match env.lang {
+                        Lang::Zh => format!("已拒绝:{}(规则 {})", v.reason.zh, v.rule),
+                        Lang::En => format!("denied: {} (rule {})", v.reason.en, v.rule),
+                    };
+                    let mut entry = base(Kind::Decision, summary);
+                    entry.details = serde_json::json!({"decision": "deny", "rule": v.rule, "reason": v.reason, "args": req.args});
+                    let seq = worklog::append(&mut tx, env.shop.id, &at, &entry).await?;
+                    if let Some(id) = req.approval {
+                        close_approval(&mut tx, id, "failed", Some(v.reason.get(env.lang)), &at).await?;
+                    }
+                    tx.commit().await?;
+                    report.status = StepStatus::Denied;
+                    report.summary = entry.summary;
+                    report.rule = Some(v.rule);
+                    report.log_seq = seq;
+                }
+                Halt::NeedsApproval(v) => {
+                    let mut tx = store::begin(env.db).await?;
+                    let digest = action_digest(&req.employee, &req.skill, &req.args);
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO approvals (shop_id, created_at, employee, skill, args, digest, rule, reason, plan_id, task_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                    )
+                    .bind(env.shop.id)
+                    .bind(&at)
+                    .bind(&req.employee)
+                    .bind(&req.skill)
+                    .bind(req.args.to_string())
+                    .bind(&digest)
+                    .bind(&v.rule)
+                    .bind(serde_json::to_string(&v.reason).unwrap_or_default())
+                    .bind(req.plan_id)
+                    .bind(&req.task_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let summary = match env.lang {
+                        Lang::Zh => format!("等待店主批准 #{id}:{}(规则 {})", v.reason.zh, v.rule),
+                        Lang::En => format!("waiting for owner approval #{id}: {} (rule {})", v.reason.en, v.rule),
+                    };
+                    let mut entry = base(Kind::Approval, summary);
+                    entry.details = serde_json::json!({"decision": "needs_approval", "approval": id, "digest": digest, "rule": v.rule, "reason": v.reason, "args": req.args});
+                    let seq = worklog::append(&mut tx, env.shop.id, &at, &entry).await?;
+                    tx.commit().await?;
+                    report.status = StepStatus::Pending;
+                    report.summary = entry.summary;
+                    report.rule = Some(v.rule);
+                    report.approval_id = Some(id);
+                    report.log_seq = seq;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+async fn fail(env: &Env<'_>, req: &StepRequest, mut entry: NewEntry, mut report: StepReport, e: Error) -> Result<StepReport> {
+    // A database failure is the machine's problem, not the action's: surface it as an error.
+    if matches!(e, Error::Db(_) | Error::Migrate(_)) {
+        return Err(e);
+    }
+    let message = e.to_string();
+    let mut tx = store::begin(env.db).await?;
+    entry.summary = match env.lang {
+        Lang::Zh => format!("失败:{message}"),
+        Lang::En => format!("failed: {message}"),
+    };
+    entry.details = serde_json::json!({"error": message, "args": req.args});
+    let seq = worklog::append(&mut tx, env.shop.id, &stamp(env.now), &entry).await?;
+    tx.commit().await?;
+    report.status = StepStatus::Failed;
+    report.summary = entry.summary;
+    report.log_seq = seq;
+    Ok(report)
+}
+
+async fn close_approval(conn: &mut SqliteConnection, id: i64, status: &str, note: Option<&str>, at: &str) -> Result<()> {
+    let done = sqlx::query("UPDATE approvals SET status = $1, decided_at = $2, note = $3 WHERE id = $4 AND status = 'pending'")
+        .bind(status)
+        .bind(at)
+        .bind(note)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if done == 0 {
+        return Err(Error::ApprovalNotPending { id, status: "already decided".into() });
+    }
+    Ok(())
+}
+
+/// Shared helpers for skills.
+pub(crate) fn bad_args(skill: &str, message: impl Into<String>) -> Halt {
+    Halt::Failed(Error::BadArgs { skill: skill.to_string(), message: message.into() })
+}
+
+/// The number of days a window runs, checked.
+pub(crate) fn check_days(skill: &str, days: u32, max: u32) -> Result<u32, Halt> {
+    if days == 0 || days > max {
+        return Err(bad_args(skill, format!("days must be between 1 and {max}, got {days}")));
+    }
+    Ok(days)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_skill_file_has_an_implementation_and_back() {
+        let catalog = Catalog::load(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let registry = Registry::builtin();
+        registry.check_against(&catalog).unwrap();
+        let mut partial = registry.clone();
+        partial.skills.remove("cs.reply");
+        let err = partial.check_against(&catalog).unwrap_err().to_string();
+        assert!(err.contains("cs.reply") && err.contains("no implementation"), "{err}");
+        let mut fewer = catalog.clone();
+        fewer.skills.retain(|s| s.id != "ops.set_price");
+        let err = registry.check_against(&fewer).unwrap_err().to_string();
+        assert!(err.contains("skills/ops.set_price.toml"), "{err}");
+    }
+
+    #[test]
+    fn schemas_come_from_the_argument_types() {
+        let registry = Registry::builtin();
+        let schema = registry.get("promo.create_discount").unwrap().schema();
+        let props = &schema["properties"];
+        assert!(props.get("discount_pct").is_some() && props.get("scope").is_some() && props.get("days").is_some());
+    }
+}

@@ -1,0 +1,158 @@
+//! Operations: paid traffic campaigns and list prices.
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::promo::{date_range_text, window};
+use super::{Cx, Halt, Outcome, Scope, TypedSkill, bad_args};
+use crate::clock::stamp;
+use crate::lang::Text;
+use crate::money::Money;
+use crate::policy::{Intent, PriceChange, PriceLine, Spend};
+use crate::store;
+
+fn default_days() -> u32 {
+    7
+}
+
+fn default_bid() -> Money {
+    Money::from_fen(50)
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdCampaignArgs {
+    /// Budget per day; derived from `total_budget` / `days` when absent.
+    #[serde(default)]
+    pub daily_budget: Option<Money>,
+    /// Budget for the whole campaign; `daily_budget` × `days` when absent.
+    #[serde(default)]
+    pub total_budget: Option<Money>,
+    #[serde(default = "default_days")]
+    pub days: u32,
+    /// "all", a category, one SKU, or a list of SKUs to promote.
+    #[serde(default)]
+    pub products: Scope,
+    /// Cost per click bid.
+    #[serde(default = "default_bid")]
+    pub bid: Money,
+    #[serde(default)]
+    pub starts: Option<NaiveDate>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+pub struct CreateAdCampaign;
+
+#[async_trait]
+impl TypedSkill for CreateAdCampaign {
+    const ID: &'static str = "ops.create_ad_campaign";
+    type Args = AdCampaignArgs;
+
+    async fn run(&self, cx: &mut Cx<'_>, args: AdCampaignArgs) -> Result<Outcome, Halt> {
+        let (shop, now) = (cx.shop, stamp(cx.now));
+        let w = window(cx, Self::ID, args.starts, args.days)?;
+        let days = i64::from(w.days);
+        let (daily, total) = match (args.daily_budget, args.total_budget) {
+            (None, None) => return Err(bad_args(Self::ID, "give daily_budget or total_budget")),
+            (Some(d), None) => (d, d.checked_mul(days).ok_or_else(|| bad_args(Self::ID, "budget too large"))?),
+            (None, Some(t)) => (Money::from_fen((t.fen() + days - 1) / days), t),
+            (Some(d), Some(t)) => {
+                if d.checked_mul(days).is_none_or(|all| all < t) {
+                    return Err(bad_args(
+                        Self::ID,
+                        format!("total_budget {} cannot be spent at daily_budget {d} over {days} days", t.short_text()),
+                    ));
+                }
+                (d, t)
+            }
+        };
+        if total <= Money::ZERO || args.bid <= Money::ZERO {
+            return Err(bad_args(Self::ID, "budgets and bid must be above zero"));
+        }
+        let scope = args.products.resolve(cx.read(), shop.id, Self::ID).await?;
+        let name = args.name.clone().unwrap_or_else(|| format!("{}推广", scope.label_zh));
+        let spend = Spend::spread(format!("ad campaign {name}"), total, w.start, w.days);
+        let conn = cx.authorize(Intent { spend: Some(spend), ..Intent::default() }).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO ad_campaigns (shop_id, name, scope, daily_budget_fen, total_budget_fen, bid_fen, starts_at, \
+             ends_at, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(shop.id)
+        .bind(&name)
+        .bind(serde_json::to_string(&args.products).unwrap_or_default())
+        .bind(daily.fen())
+        .bind(total.fen())
+        .bind(args.bid.fen())
+        .bind(&w.starts_at)
+        .bind(&w.ends_at)
+        .bind(w.status)
+        .bind(&now)
+        .fetch_one(&mut *conn)
+        .await?;
+        let range = date_range_text(w.start, w.days);
+        let summary = Text::new(
+            format!(
+                "已创建推广「{name}」#{id}:{},总预算 ¥{}(每天最多 ¥{}),{range}",
+                scope.label_zh,
+                total.short_text(),
+                daily.short_text()
+            ),
+            format!(
+                "created ad campaign \"{name}\" #{id} for {}: total ¥{} (up to ¥{} a day), {range}",
+                scope.label_en,
+                total.short_text(),
+                daily.short_text()
+            ),
+        );
+        Ok(Outcome::new(
+            summary,
+            serde_json::json!({"campaign_id": id, "name": name, "status": w.status, "daily_budget": daily, "total_budget": total, "products": scope.products.len()}),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPriceArgs {
+    /// The product's SKU (or a unique part of its title).
+    pub product: String,
+    /// The new list price.
+    pub price: Money,
+}
+
+pub struct SetPrice;
+
+#[async_trait]
+impl TypedSkill for SetPrice {
+    const ID: &'static str = "ops.set_price";
+    type Args = SetPriceArgs;
+
+    async fn run(&self, cx: &mut Cx<'_>, args: SetPriceArgs) -> Result<Outcome, Halt> {
+        let shop = cx.shop;
+        let product = store::find_product(cx.read(), shop.id, &args.product)
+            .await?
+            .ok_or_else(|| bad_args(Self::ID, format!("no product with SKU or unique title `{}`", args.product)))?;
+        let intent = Intent {
+            prices: vec![PriceLine { sku: product.sku.clone(), cost: product.cost, price: args.price }],
+            price_change: Some(PriceChange { sku: product.sku.clone(), from: product.price, to: args.price }),
+            ..Intent::default()
+        };
+        let conn = cx.authorize(intent).await?;
+        sqlx::query("UPDATE products SET price_fen = $1 WHERE id = $2")
+            .bind(args.price.fen())
+            .bind(product.id)
+            .execute(&mut *conn)
+            .await?;
+        let summary = Text::new(
+            format!("{} {} 改价 ¥{} → ¥{}", product.sku, product.title, product.price.yuan_text(), args.price.yuan_text()),
+            format!("{} price ¥{} → ¥{}", product.sku, product.price.yuan_text(), args.price.yuan_text()),
+        );
+        Ok(Outcome::new(
+            summary,
+            serde_json::json!({"sku": product.sku, "from": product.price, "to": args.price, "cost": product.cost}),
+        ))
+    }
+}

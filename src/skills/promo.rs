@@ -1,0 +1,228 @@
+//! Promotions: discounts and threshold coupons.
+
+use async_trait::async_trait;
+use chrono::{Days, NaiveDate};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Cx, Halt, Outcome, Scope, TypedSkill, bad_args, check_days};
+use crate::clock::{local_midnight, stamp};
+use crate::lang::Text;
+use crate::money::{Money, Pct};
+use crate::policy::{Intent, PriceLine, Spend};
+
+const MAX_DAYS: u32 = 90;
+
+fn default_days() -> u32 {
+    7
+}
+
+/// The window a promotion runs: from `starts` (default today) for `days` days.
+pub(super) struct Window {
+    pub start: NaiveDate,
+    pub days: u32,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub status: &'static str,
+}
+
+pub(super) fn window(cx: &Cx<'_>, skill: &str, starts: Option<NaiveDate>, days: u32) -> Result<Window, Halt> {
+    let days = check_days(skill, days, MAX_DAYS)?;
+    let start = starts.unwrap_or(cx.today);
+    if start < cx.today {
+        return Err(bad_args(skill, format!("starts {start} is in the past (today is {})", cx.today)));
+    }
+    let end = start + Days::new(u64::from(days));
+    let tz = cx.shop.timezone;
+    Ok(Window {
+        start,
+        days,
+        starts_at: stamp(local_midnight(tz, start)),
+        ends_at: stamp(local_midnight(tz, end)),
+        status: if start > cx.today { "scheduled" } else { "active" },
+    })
+}
+
+pub(super) fn date_range_text(start: NaiveDate, days: u32) -> String {
+    let last = start + Days::new(u64::from(days.saturating_sub(1)));
+    format!("{}–{}", start.format("%m-%d"), last.format("%m-%d"))
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscountArgs {
+    /// Percent off: 20 means customers pay 80% (八折, "8折").
+    pub discount_pct: Pct,
+    /// "all", a category, one SKU, or a list of SKUs.
+    #[serde(default)]
+    pub scope: Scope,
+    /// How many days it runs.
+    #[serde(default = "default_days")]
+    pub days: u32,
+    /// First day (shop-local, YYYY-MM-DD); today when absent.
+    #[serde(default)]
+    pub starts: Option<NaiveDate>,
+    /// A name for the promotion, e.g. "中秋大促".
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+pub struct CreateDiscount;
+
+#[async_trait]
+impl TypedSkill for CreateDiscount {
+    const ID: &'static str = "promo.create_discount";
+    type Args = DiscountArgs;
+
+    async fn run(&self, cx: &mut Cx<'_>, args: DiscountArgs) -> Result<Outcome, Halt> {
+        let (shop, now) = (cx.shop, stamp(cx.now));
+        if args.discount_pct <= Pct::from_bp(0) || args.discount_pct >= Pct::whole(100) {
+            return Err(bad_args(Self::ID, "discount_pct must be above 0 and below 100"));
+        }
+        let w = window(cx, Self::ID, args.starts, args.days)?;
+        let scope = args.scope.resolve(cx.read(), shop.id, Self::ID).await?;
+        if scope.products.is_empty() {
+            return Err(bad_args(Self::ID, "the scope holds no listed product"));
+        }
+        let mut lines = Vec::with_capacity(scope.products.len());
+        for p in &scope.products {
+            let price = p.price.less_pct(args.discount_pct).ok_or_else(|| bad_args(Self::ID, "price overflow"))?;
+            lines.push(PriceLine { sku: p.sku.clone(), cost: p.cost, price });
+        }
+        let intent = Intent { discount: Some(args.discount_pct), prices: lines.clone(), ..Intent::default() };
+        let name = args.name.clone().unwrap_or_else(|| format!("{} {}", scope.label_zh, args.discount_pct.zhe_text()));
+        let conn = cx.authorize(intent).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO promotions (shop_id, kind, name, scope, discount_bp, starts_at, ends_at, status, created_at) \
+             VALUES ($1, 'discount', $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(shop.id)
+        .bind(&name)
+        .bind(serde_json::to_string(&args.scope).unwrap_or_default())
+        .bind(args.discount_pct.bp())
+        .bind(&w.starts_at)
+        .bind(&w.ends_at)
+        .bind(w.status)
+        .bind(&now)
+        .fetch_one(&mut *conn)
+        .await?;
+        for (p, line) in scope.products.iter().zip(&lines) {
+            sqlx::query("INSERT INTO promotion_products (promotion_id, product_id, promo_price_fen) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(p.id)
+                .bind(line.price.fen())
+                .execute(&mut *conn)
+                .await?;
+        }
+        let range = date_range_text(w.start, w.days);
+        let summary = Text::new(
+            format!(
+                "已创建折扣「{name}」#{id}:{} {} 件商品 {}(减 {}),{range} 共 {} 天",
+                scope.label_zh,
+                lines.len(),
+                args.discount_pct.zhe_text(),
+                args.discount_pct,
+                w.days
+            ),
+            format!(
+                "created discount \"{name}\" #{id}: {} off {} ({} products), {range}, {} days",
+                args.discount_pct,
+                scope.label_en,
+                lines.len(),
+                w.days
+            ),
+        );
+        let prices: Vec<_> = lines
+            .iter()
+            .zip(&scope.products)
+            .map(|(l, p)| serde_json::json!({"sku": l.sku, "price": p.price, "promo_price": l.price}))
+            .collect();
+        Ok(Outcome::new(
+            summary,
+            serde_json::json!({"promotion_id": id, "name": name, "status": w.status, "starts": w.start, "days": w.days, "prices": prices}),
+        ))
+    }
+}
+
+fn default_quantity() -> u32 {
+    100
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CouponArgs {
+    /// Order total the coupon needs ("满200" → 200).
+    pub threshold: Money,
+    /// Money off ("减20" → 20).
+    pub value: Money,
+    /// How many coupons to issue.
+    #[serde(default = "default_quantity")]
+    pub quantity: u32,
+    #[serde(default = "default_days")]
+    pub days: u32,
+    #[serde(default)]
+    pub starts: Option<NaiveDate>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+pub struct CreateCoupon;
+
+#[async_trait]
+impl TypedSkill for CreateCoupon {
+    const ID: &'static str = "promo.create_coupon";
+    type Args = CouponArgs;
+
+    async fn run(&self, cx: &mut Cx<'_>, args: CouponArgs) -> Result<Outcome, Halt> {
+        let (shop, now) = (cx.shop, stamp(cx.now));
+        if args.value <= Money::ZERO || args.value >= args.threshold {
+            return Err(bad_args(Self::ID, "value must be above 0 and below threshold"));
+        }
+        if args.quantity == 0 || args.quantity > 100_000 {
+            return Err(bad_args(Self::ID, "quantity must be between 1 and 100000"));
+        }
+        let w = window(cx, Self::ID, args.starts, args.days)?;
+        let total = args
+            .value
+            .checked_mul(i64::from(args.quantity))
+            .ok_or_else(|| bad_args(Self::ID, "value × quantity is too large"))?;
+        let name = args
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("满{}减{}", args.threshold.short_text(), args.value.short_text()));
+        // Coupons are redeemed over their window, so their face value is budgeted the same way.
+        let spend = Spend::spread(format!("coupon {name} × {}", args.quantity), total, w.start, w.days);
+        let intent = Intent { coupon_value: Some(args.value), spend: Some(spend), ..Intent::default() };
+        let conn = cx.authorize(intent).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO promotions (shop_id, kind, name, scope, threshold_fen, value_fen, quantity, starts_at, ends_at, \
+             status, created_at) VALUES ($1, 'coupon', $2, '\"all\"', $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(shop.id)
+        .bind(&name)
+        .bind(args.threshold.fen())
+        .bind(args.value.fen())
+        .bind(i64::from(args.quantity))
+        .bind(&w.starts_at)
+        .bind(&w.ends_at)
+        .bind(w.status)
+        .bind(&now)
+        .fetch_one(&mut *conn)
+        .await?;
+        let range = date_range_text(w.start, w.days);
+        let summary = Text::new(
+            format!("已创建优惠券「{name}」#{id} × {} 张,{range},预算占用 ¥{}", args.quantity, total.short_text()),
+            format!(
+                "created coupon \"¥{} off ¥{}\" #{id} × {}, {range}, budget ¥{}",
+                args.value.short_text(),
+                args.threshold.short_text(),
+                args.quantity,
+                total.short_text()
+            ),
+        );
+        Ok(Outcome::new(
+            summary,
+            serde_json::json!({"promotion_id": id, "name": name, "status": w.status, "budget": total, "starts": w.start, "days": w.days}),
+        ))
+    }
+}

@@ -1,0 +1,345 @@
+//! The work log: one entry per step, append-only and hash-chained per shop.
+//!
+//! Each entry's leaf hash is SHA-256 over a 0x00 byte and the entry's canonical JSON (every
+//! column but the hashes, sequence number included); its chain hash is SHA-256 over the
+//! previous chain hash (32 zero bytes before the first) and the leaf. [`append`] runs inside
+//! the caller's transaction, so an effect and its entry commit together or not at all.
+//! [`verify`] recomputes everything from the rows and names the first entry that does not
+//! hold. Nothing here ever updates or deletes an entry (triggers forbid it too).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::{Row, SqliteConnection};
+
+use crate::error::Result;
+use crate::money::Money;
+
+/// Who acted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    Owner,
+    Planner,
+    Employee,
+    Scheduler,
+    System,
+}
+
+impl Actor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Actor::Owner => "owner",
+            Actor::Planner => "planner",
+            Actor::Employee => "employee",
+            Actor::Scheduler => "scheduler",
+            Actor::System => "system",
+        }
+    }
+}
+
+/// What kind of step an entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Request,
+    Plan,
+    Effect,
+    Decision,
+    Approval,
+    Error,
+    Setup,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Request => "request",
+            Kind::Plan => "plan",
+            Kind::Effect => "effect",
+            Kind::Decision => "decision",
+            Kind::Approval => "approval",
+            Kind::Error => "error",
+            Kind::Setup => "setup",
+        }
+    }
+}
+
+/// An entry to append.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub actor: Actor,
+    pub kind: Kind,
+    pub plan_id: Option<i64>,
+    pub task_id: Option<String>,
+    pub employee: Option<String>,
+    pub skill: Option<String>,
+    pub summary: String,
+    pub details: serde_json::Value,
+    pub amount: Option<Money>,
+}
+
+impl NewEntry {
+    pub fn new(actor: Actor, kind: Kind, summary: impl Into<String>) -> NewEntry {
+        NewEntry {
+            actor,
+            kind,
+            plan_id: None,
+            task_id: None,
+            employee: None,
+            skill: None,
+            summary: summary.into(),
+            details: serde_json::Value::Null,
+            amount: None,
+        }
+    }
+}
+
+/// A stored entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub plan_id: Option<i64>,
+    pub task_id: Option<String>,
+    pub employee: Option<String>,
+    pub skill: Option<String>,
+    pub summary: String,
+    pub details: serde_json::Value,
+    pub amount: Option<Money>,
+    pub leaf_hash: String,
+    pub chain_hash: String,
+}
+
+/// The bytes an entry's leaf hash covers. Field order is fixed by this struct.
+#[derive(Serialize)]
+struct Canonical<'a> {
+    seq: i64,
+    at: &'a str,
+    actor: &'a str,
+    kind: &'a str,
+    plan_id: Option<i64>,
+    task_id: Option<&'a str>,
+    employee: Option<&'a str>,
+    skill: Option<&'a str>,
+    summary: &'a str,
+    details: &'a str,
+    amount_fen: Option<i64>,
+}
+
+fn leaf_hash(c: &Canonical<'_>) -> [u8; 32] {
+    let bytes = serde_json::to_vec(c).unwrap_or_default();
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(&bytes);
+    h.finalize().into()
+}
+
+fn chain_hash(prev: &[u8; 32], leaf: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(prev);
+    h.update(leaf);
+    h.finalize().into()
+}
+
+/// Appends an entry in the caller's transaction and returns its sequence number. The caller's
+/// transaction must hold the write lock (`store::begin`), so the tail read here stays the tail.
+pub async fn append(conn: &mut SqliteConnection, shop_id: i64, at: &str, entry: &NewEntry) -> Result<i64> {
+    let tail = sqlx::query("SELECT seq, chain_hash FROM work_log WHERE shop_id = $1 ORDER BY seq DESC LIMIT 1")
+        .bind(shop_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (seq, prev) = match tail {
+        Some(row) => {
+            let seq: i64 = row.get("seq");
+            let hash: String = row.get("chain_hash");
+            (seq + 1, decode(&hash).unwrap_or([0; 32]))
+        }
+        None => (1, [0; 32]),
+    };
+    let details = entry.details.to_string();
+    let canonical = Canonical {
+        seq,
+        at,
+        actor: entry.actor.as_str(),
+        kind: entry.kind.as_str(),
+        plan_id: entry.plan_id,
+        task_id: entry.task_id.as_deref(),
+        employee: entry.employee.as_deref(),
+        skill: entry.skill.as_deref(),
+        summary: &entry.summary,
+        details: &details,
+        amount_fen: entry.amount.map(Money::fen),
+    };
+    let leaf = leaf_hash(&canonical);
+    let chain = chain_hash(&prev, &leaf);
+    sqlx::query(
+        "INSERT INTO work_log (shop_id, seq, at, actor, kind, plan_id, task_id, employee, skill, summary, details, \
+         amount_fen, leaf_hash, chain_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(shop_id)
+    .bind(seq)
+    .bind(at)
+    .bind(canonical.actor)
+    .bind(canonical.kind)
+    .bind(entry.plan_id)
+    .bind(&entry.task_id)
+    .bind(&entry.employee)
+    .bind(&entry.skill)
+    .bind(&entry.summary)
+    .bind(&details)
+    .bind(canonical.amount_fen)
+    .bind(hex::encode(leaf))
+    .bind(hex::encode(chain))
+    .execute(&mut *conn)
+    .await?;
+    Ok(seq)
+}
+
+fn decode(text: &str) -> Option<[u8; 32]> {
+    hex::decode(text).ok()?.try_into().ok()
+}
+
+/// Which entries to read.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub employee: Option<String>,
+    /// Entries at or after this UTC instant.
+    pub since: Option<String>,
+    pub plan_id: Option<i64>,
+}
+
+struct RawRow {
+    seq: i64,
+    at: String,
+    actor: String,
+    kind: String,
+    plan_id: Option<i64>,
+    task_id: Option<String>,
+    employee: Option<String>,
+    skill: Option<String>,
+    summary: String,
+    details: String,
+    amount_fen: Option<i64>,
+    leaf_hash: String,
+    chain_hash: String,
+}
+
+async fn raw_rows(conn: &mut SqliteConnection, shop_id: i64, filter: &Filter) -> Result<Vec<RawRow>> {
+    let rows = sqlx::query(
+        "SELECT seq, at, actor, kind, plan_id, task_id, employee, skill, summary, details, amount_fen, leaf_hash, \
+         chain_hash FROM work_log WHERE shop_id = $1 AND ($2 IS NULL OR employee = $2) AND ($3 IS NULL OR at >= $3) \
+         AND ($4 IS NULL OR plan_id = $4) ORDER BY seq",
+    )
+    .bind(shop_id)
+    .bind(&filter.employee)
+    .bind(&filter.since)
+    .bind(filter.plan_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| RawRow {
+            seq: r.get("seq"),
+            at: r.get("at"),
+            actor: r.get("actor"),
+            kind: r.get("kind"),
+            plan_id: r.get("plan_id"),
+            task_id: r.get("task_id"),
+            employee: r.get("employee"),
+            skill: r.get("skill"),
+            summary: r.get("summary"),
+            details: r.get("details"),
+            amount_fen: r.get("amount_fen"),
+            leaf_hash: r.get("leaf_hash"),
+            chain_hash: r.get("chain_hash"),
+        })
+        .collect())
+}
+
+/// Reads entries in sequence order.
+pub async fn read(conn: &mut SqliteConnection, shop_id: i64, filter: &Filter) -> Result<Vec<Entry>> {
+    Ok(raw_rows(conn, shop_id, filter)
+        .await?
+        .into_iter()
+        .map(|r| Entry {
+            seq: r.seq,
+            at: r.at,
+            actor: r.actor,
+            kind: r.kind,
+            plan_id: r.plan_id,
+            task_id: r.task_id,
+            employee: r.employee,
+            skill: r.skill,
+            summary: r.summary,
+            details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+            amount: r.amount_fen.map(Money::from_fen),
+            leaf_hash: r.leaf_hash,
+            chain_hash: r.chain_hash,
+        })
+        .collect())
+}
+
+/// The result of checking a shop's whole log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Verification {
+    Ok { entries: i64, head: String },
+    Broken { seq: i64, problem: String },
+}
+
+/// Recomputes every leaf and chain hash and checks the sequence has no gap.
+pub async fn verify(conn: &mut SqliteConnection, shop_id: i64) -> Result<Verification> {
+    let rows = raw_rows(conn, shop_id, &Filter::default()).await?;
+    let mut prev = [0u8; 32];
+    for (i, r) in rows.iter().enumerate() {
+        let expected = i as i64 + 1;
+        if r.seq != expected {
+            let problem = if r.seq > expected {
+                format!("entries {expected}..{} are missing (deleted)", r.seq - 1)
+            } else {
+                format!("sequence out of order: found {} after {}", r.seq, expected - 1)
+            };
+            return Ok(Verification::Broken { seq: expected, problem });
+        }
+        let canonical = Canonical {
+            seq: r.seq,
+            at: &r.at,
+            actor: &r.actor,
+            kind: &r.kind,
+            plan_id: r.plan_id,
+            task_id: r.task_id.as_deref(),
+            employee: r.employee.as_deref(),
+            skill: r.skill.as_deref(),
+            summary: &r.summary,
+            details: &r.details,
+            amount_fen: r.amount_fen,
+        };
+        let leaf = leaf_hash(&canonical);
+        if hex::encode(leaf) != r.leaf_hash {
+            return Ok(Verification::Broken {
+                seq: r.seq,
+                problem: "its content does not match its hash (the entry was edited or moved)".into(),
+            });
+        }
+        let chain = chain_hash(&prev, &leaf);
+        if hex::encode(chain) != r.chain_hash {
+            return Ok(Verification::Broken {
+                seq: r.seq,
+                problem: "the hash chain is broken here (an entry before it was replaced or reordered)".into(),
+            });
+        }
+        prev = chain;
+    }
+    Ok(Verification::Ok { entries: rows.len() as i64, head: hex::encode(prev) })
+}
+
+/// Reads a `--since` value: a shop-local date (from its midnight) or an RFC 3339 instant.
+pub fn since_stamp(text: &str, tz: chrono_tz::Tz) -> Option<String> {
+    if let Ok(date) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        return Some(crate::clock::stamp(crate::clock::local_midnight(tz, date)));
+    }
+    crate::clock::parse_stamp(text.trim()).map(crate::clock::stamp)
+}
