@@ -174,7 +174,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         _ => None,
     };
     let lang = cli.lang.or(request_lang).unwrap_or_default();
-    let opts = Options { home: cli.home.clone(), shop: cli.shop.clone(), lang: Some(lang), clock: clock()? };
+    let opts = Options { shop: cli.shop.clone(), lang: Some(lang), ..Options::new(cli.home.clone(), clock()?) };
     if let Command::Init { demo, seed, json } = cli.command {
         let setup = Crew::init(opts, demo, seed).await?;
         if json {

@@ -21,7 +21,7 @@ use crate::lang::{Lang, Text};
 use crate::plan::{Plan, ProductRef, ShopContext, Task};
 use crate::planner::{self, Planned};
 use crate::policy::Policy;
-use crate::skills::{self, Env, Registry, StepReport};
+use crate::skills::{self, Env, Registry, Skill, StepReport};
 use crate::store::{self, Db, Shop};
 use crate::worklog::{self, Actor, Entry, Filter, Kind, NewEntry, Verification};
 
@@ -39,6 +39,14 @@ pub struct Options {
     /// The language of summaries; from the request (or Chinese) when absent.
     pub lang: Option<Lang>,
     pub clock: SharedClock,
+    /// An integrator's own skills, beside the built-in ones; each needs its `skills/<id>.toml`.
+    pub extra_skills: Vec<Arc<dyn Skill>>,
+}
+
+impl Options {
+    pub fn new(home: impl Into<PathBuf>, clock: SharedClock) -> Options {
+        Options { home: home.into(), shop: None, lang: None, clock, extra_skills: Vec::new() }
+    }
 }
 
 #[derive(Clone)]
@@ -129,8 +137,7 @@ impl Crew {
     pub async fn open(opts: Options) -> Result<(Crew, Option<Setup>)> {
         let home = Home::open(&opts.home)?;
         let catalog = Catalog::load(home.root())?;
-        let registry = Registry::builtin();
-        registry.check_against(&catalog)?;
+        let registry = registry_for(&opts, &catalog)?;
         let db = store::connect(&home.db_path()).await?;
         let lang = opts.lang.unwrap_or_default();
         let mut setup = None;
@@ -148,7 +155,7 @@ impl Crew {
     pub async fn init(opts: Options, demo: bool, seed: u64) -> Result<Setup> {
         let home = Home::open(&opts.home)?;
         let catalog = Catalog::load(home.root())?;
-        Registry::builtin().check_against(&catalog)?;
+        registry_for(&opts, &catalog)?;
         let db = store::connect(&home.db_path()).await?;
         let name = opts.shop.clone().unwrap_or_else(|| if demo { DEMO_SHOP.into() } else { "shop".into() });
         Policy::load_for_shop(&home.policies_dir(), &name, &catalog)?;
@@ -462,6 +469,16 @@ impl Crew {
     pub fn employees(&self) -> Vec<&Employee> {
         self.inner.catalog.employees.iter().collect()
     }
+}
+
+/// The built-in skills plus the integrator's, checked against the skill files.
+fn registry_for(opts: &Options, catalog: &Catalog) -> Result<Registry> {
+    let mut registry = Registry::builtin();
+    for skill in &opts.extra_skills {
+        registry.register(skill.clone());
+    }
+    registry.check_against(catalog)?;
+    Ok(registry)
 }
 
 fn cause_zh(cause: &str) -> &str {

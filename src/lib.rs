@@ -1,0 +1,26 @@
+//! shopcrew: a crew of digital employees that runs an online shop under rules the owner sets.
+//!
+//! The flow goes one way: request → [`planner`] → [`plan::Plan`] → [`executor`] → skill →
+//! [`policy`] gate → [`ledger`] → store write → [`worklog`], the last three in one transaction.
+//! The CLI ([`cli`]) is a thin face over [`crew::Crew`]; see ARCHITECTURE.md for the map.
+
+pub mod analytics;
+pub mod catalog;
+pub mod clock;
+// pub mod crew;
+pub mod demo;
+pub mod error;
+// pub mod executor;
+pub mod home;
+pub mod lang;
+pub mod ledger;
+pub mod money;
+pub mod plan;
+pub mod planner;
+pub mod policy;
+// pub mod skills;
+pub mod store;
+pub mod svg;
+pub mod worklog;
+
+pub use error::{Error, Result};

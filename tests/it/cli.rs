@@ -1,0 +1,149 @@
+//! The command-line contract: the Mid-Autumn request end to end, listings, and clear errors.
+
+use crate::common::{Home, MID_AUTUMN};
+
+#[test]
+fn mid_autumn_request_plans_three_tasks_with_the_banner_after_the_discount() {
+    let home = Home::with_demo();
+    let plan = home.json(&["plan", MID_AUTUMN, "--json"]);
+    assert_eq!(plan["request"], MID_AUTUMN);
+    let tasks = plan["tasks"].as_array().expect("tasks");
+    assert_eq!(tasks.len(), 3, "{plan:#}");
+
+    let discount = &tasks[0];
+    assert_eq!(discount["employee"], "promotions");
+    assert_eq!(discount["skill"], "promo.create_discount");
+    assert_eq!(discount["args"]["discount_pct"], 20);
+    assert_eq!(discount["args"]["scope"], "mooncakes");
+
+    let banner = &tasks[1];
+    assert_eq!(banner["employee"], "design");
+    assert_eq!(banner["skill"], "design.banner");
+    assert_eq!(banner["depends_on"], serde_json::json!([discount["id"]]));
+
+    let ads = &tasks[2];
+    assert_eq!(ads["employee"], "ops");
+    assert_eq!(ads["skill"], "ops.create_ad_campaign");
+    assert_eq!(ads["args"]["total_budget"], 500);
+}
+
+#[tokio::test]
+async fn mid_autumn_chat_creates_the_discount_and_banner_and_stages_the_campaign() {
+    let home = Home::with_demo();
+    let (code, out, err) = home.run(&["chat", MID_AUTUMN]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("已创建折扣"), "{out}");
+    assert!(out.contains("等待店主批准"), "{out}");
+
+    // The banner is a real SVG file in the home's assets, recorded with its hash.
+    let path: String = {
+        let pool = home.pool().await;
+        sqlx::query_scalar("SELECT path FROM assets WHERE kind = 'banner'").fetch_one(&pool).await.unwrap()
+    };
+    assert!(out.contains(&path), "the banner path is shown to the owner:\n{out}");
+    let svg = std::fs::read_to_string(home.path().join(&path)).unwrap();
+    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{svg}");
+    assert!(svg.contains("8折"), "the banner shows the discount");
+
+    // The discount is stored with a promotion price for every mooncake product.
+    assert_eq!(home.count("SELECT COUNT(*) FROM promotions WHERE kind = 'discount' AND discount_bp = 2000").await, 1);
+    let mooncakes = home.count("SELECT COUNT(*) FROM products WHERE category = 'mooncakes' AND listed").await;
+    assert_eq!(home.count("SELECT COUNT(*) FROM promotion_products").await, mooncakes);
+
+    // The 500 yuan campaign waits for the owner, and nothing was spent yet.
+    let pending = home.json(&["approvals", "--json"]);
+    let pending = pending.as_array().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0]["skill"], "ops.create_ad_campaign");
+    assert_eq!(pending[0]["rule"], "budget.approval_above");
+    assert_eq!(home.count("SELECT COUNT(*) FROM ad_campaigns WHERE name LIKE '%推广' AND created_at = '2026-11-24T02:00:00Z'").await, 0);
+
+    // The log shows every step and verifies.
+    let log = home.json(&["log", "--json"]);
+    let kinds: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    for kind in ["setup", "request", "plan", "effect", "approval"] {
+        assert!(kinds.contains(&kind), "no {kind} entry in {kinds:?}");
+    }
+    let (code, out, _) = home.run(&["log", "verify"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("完好"), "{out}");
+
+    // Approving runs the campaign now, with a fresh gate check, and spends the budget.
+    let id = pending[0]["id"].as_i64().unwrap().to_string();
+    let (code, out, err) = home.run(&["approvals", "approve", &id]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("已创建推广"), "{out}");
+    assert_eq!(home.count("SELECT COALESCE(SUM(amount_fen), 0) FROM ledger").await, 50_000);
+    let (code, _, err) = home.run(&["approvals", "approve", &id]);
+    assert_ne!(code, 0, "an approval runs once");
+    assert!(err.contains("not pending"), "{err}");
+}
+
+#[test]
+fn a_request_it_cannot_understand_runs_nothing_and_says_why() {
+    let home = Home::with_demo();
+    let (code, out, _) = home.run(&["chat", "月饼8折,然后帮我把仓库搬到杭州"]);
+    assert_ne!(code, 0);
+    assert!(out.contains("仓库搬到杭州"), "names what it did not understand:\n{out}");
+    let log = home.json(&["log", "--json"]);
+    assert!(log.as_array().unwrap().iter().all(|e| e["kind"] != "effect"), "nothing ran");
+}
+
+#[test]
+fn an_empty_home_sets_up_the_demo_shop_and_says_so() {
+    let home = Home::new();
+    let (code, out, err) = home.run(&["employees"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("演示店铺"), "announces the demo shop on stderr: {err}");
+    for id in ["ops", "design", "customer_service", "promotions", "analyst", "planner"] {
+        assert!(out.contains(id), "{id} missing from:\n{out}");
+    }
+    // The second command finds the shop and says nothing more.
+    let (_, _, err) = home.run(&["employees"]);
+    assert!(!err.contains("演示店铺"), "{err}");
+}
+
+#[test]
+fn skills_list_their_argument_schemas() {
+    let home = Home::with_demo();
+    let skills = home.json(&["skills", "--json"]);
+    let skills = skills.as_array().unwrap();
+    assert_eq!(skills.len(), 8);
+    let coupon = skills.iter().find(|s| s["id"] == "promo.create_coupon").unwrap();
+    for arg in ["threshold", "value", "quantity"] {
+        assert!(coupon["schema"]["properties"].get(arg).is_some(), "{arg}: {coupon:#}");
+    }
+    let employees = home.json(&["employees", "--json"]);
+    assert_eq!(employees.as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn errors_are_clear_and_exit_non_zero() {
+    let home = Home::with_demo();
+
+    let (code, _, err) = home.run(&["do", "promo.make_it_rain", "--args", "{}"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("unknown skill `promo.make_it_rain`") && err.contains("shopcrew skills"), "{err}");
+
+    let (code, _, err) = home.run(&["do", "promo.create_discount", "--args", "{discount: 20"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not valid JSON"), "{err}");
+
+    let (code, _, err) = home.run(&["do", "promo.create_discount", "--args", r#"{"discount_pct": "lots"}"#]);
+    assert_eq!(code, 1);
+    assert!(err.contains("invalid arguments for promo.create_discount"), "{err}");
+
+    let file = home.path().join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    let (code, _, err) = home.run(&["--home", file.to_str().unwrap(), "employees"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot use home directory") && err.contains("--home"), "{err}");
+
+    let policy = home.path().join("policies/default.toml");
+    let text = std::fs::read_to_string(&policy).unwrap().replace("max_discount_pct = 20", "max_discount_pct = 120");
+    std::fs::write(&policy, text.as_bytes()).unwrap();
+    let line = text.lines().position(|l| l.starts_with("max_discount_pct")).unwrap() + 1;
+    let (code, _, err) = home.run(&["log"]);
+    assert_eq!(code, 1);
+    assert!(err.contains(&format!("default.toml:{line}: max_discount_pct = 120 is above 100")), "{err}");
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real `shopcrew` binary on temporary homes, and the library on real
+//! SQLite files. One test binary, one module per area.
+
+mod common;
+
+mod cli;
+mod demo;
+mod gate;
+mod worklog;
