@@ -161,10 +161,8 @@ impl Catalog {
 
 fn read_dir_sorted(dir: &Path, ext: &str) -> Result<Vec<(PathBuf, String)>> {
     let entries = fs::read_dir(dir).map_err(|source| crate::Error::Io { path: dir.to_path_buf(), source })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == ext))
-        .collect();
+    let mut paths: Vec<PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == ext)).collect();
     paths.sort();
     paths
         .into_iter()
@@ -216,13 +214,7 @@ fn parse_employee(path: &Path, source: &str, prompts: &BTreeMap<String, String>)
         let msg = format!("prompt: no template prompts/{}.j2", raw.prompt.get_ref());
         return Err(at(path, source, raw.prompt.span(), msg).into());
     }
-    Ok(Employee {
-        id: raw.id.into_inner(),
-        name: raw.name,
-        role: raw.role,
-        skills,
-        prompt: raw.prompt.into_inner(),
-    })
+    Ok(Employee { id: raw.id.into_inner(), name: raw.name, role: raw.role, skills, prompt: raw.prompt.into_inner() })
 }
 
 fn parse_skill(path: &Path, source: &str, employees: &[Employee]) -> Result<SkillDoc> {

@@ -91,7 +91,7 @@ pub enum Command {
     Approvals {
         #[command(subcommand)]
         action: Option<ApprovalAction>,
-        #[arg(long)]
+        #[arg(long, global = true)]
         json: bool,
     },
     /// The digital employees.
@@ -181,7 +181,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             print_json(&setup)?;
         } else {
             println!("{}", setup.describe(lang));
-            println!("{}", lang.pick("试试:shopcrew chat \"下周中秋大促:月饼8折,做一张海报,推广预算500元\"", "try: shopcrew chat \"20% off mooncakes next week, make a banner, ad budget 500\""));
+            println!(
+                "{}",
+                lang.pick(
+                    "试试:shopcrew chat \"下周中秋大促:月饼8折,做一张海报,推广预算500元\"",
+                    "try: shopcrew chat \"20% off mooncakes next week, make a banner, ad budget 500\""
+                )
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -260,22 +266,30 @@ fn step_line(crew: &Crew, task: Option<&str>, r: &StepReport) -> String {
 fn outcome_line(crew: &Crew, task: &Task, outcome: &TaskOutcome) -> String {
     match outcome {
         TaskOutcome::Ran(r) => step_line(crew, Some(&task.id), r),
-        TaskOutcome::Skipped { summary, .. } => format!("↷ {} {} · {summary}", task.id, employee_name(crew, &task.employee)),
+        TaskOutcome::Skipped { summary, .. } => {
+            format!("↷ {} {} · {summary}", task.id, employee_name(crew, &task.employee))
+        }
     }
 }
 
 fn print_plan(crew: &Crew, plan: &Plan, id: Option<i64>) {
     let n = plan.tasks.len();
     let head = match id {
-        Some(id) => crew.lang().pick(&format!("计划 #{id}({n} 个任务)"), &format!("plan #{id} ({n} tasks)")).to_string(),
-        None => crew.lang().pick(&format!("计划({n} 个任务,未执行)"), &format!("plan ({n} tasks, not run)")).to_string(),
+        Some(id) => {
+            crew.lang().pick(&format!("计划 #{id}({n} 个任务)"), &format!("plan #{id} ({n} tasks)")).to_string()
+        }
+        None => {
+            crew.lang().pick(&format!("计划({n} 个任务,未执行)"), &format!("plan ({n} tasks, not run)")).to_string()
+        }
     };
     println!("{head}");
     for t in &plan.tasks {
         let after = if t.depends_on.is_empty() {
             String::new()
         } else {
-            crew.lang().pick(&format!("  (等 {})", t.depends_on.join(", ")), &format!("  (after {})", t.depends_on.join(", "))).to_string()
+            crew.lang()
+                .pick(&format!("  (等 {})", t.depends_on.join(", ")), &format!("  (after {})", t.depends_on.join(", ")))
+                .to_string()
         };
         println!("  {} {} · {} {}{after}", t.id, employee_name(crew, &t.employee), t.skill, t.args);
     }
@@ -291,7 +305,13 @@ impl Progress for Lines {
     fn started(&self, task: &Task) {
         let _guard = self.out.lock();
         let who = employee_name(&self.crew, &task.employee);
-        println!("{}", self.crew.lang().pick(&format!("… {} {who} 开始 {}", task.id, task.skill), &format!("… {} {who} starts {}", task.id, task.skill)));
+        println!(
+            "{}",
+            self.crew.lang().pick(
+                &format!("… {} {who} 开始 {}", task.id, task.skill),
+                &format!("… {} {who} starts {}", task.id, task.skill)
+            )
+        );
         let _ = std::io::stdout().flush();
     }
 
@@ -302,6 +322,11 @@ impl Progress for Lines {
     }
 }
 
+/// Live task lines for a person; nothing when the output is JSON.
+fn progress(crew: &Crew, json: bool) -> Arc<dyn Progress> {
+    if json { Arc::new(crate::executor::Quiet) } else { Arc::new(Lines { crew: crew.clone(), out: Mutex::new(()) }) }
+}
+
 async fn chat(crew: &Crew, request: &str, json: bool) -> Result<ExitCode> {
     if !json {
         // Show the plan before it runs, so the owner sees what is about to happen.
@@ -309,9 +334,7 @@ async fn chat(crew: &Crew, request: &str, json: bool) -> Result<ExitCode> {
             print_plan(crew, &plan, None);
         }
     }
-    let progress: Arc<dyn Progress> =
-        if json { Arc::new(crate::executor::Quiet) } else { Arc::new(Lines { crew: crew.clone(), out: Mutex::new(()) }) };
-    let result = crew.chat(request, progress).await?;
+    let result = crew.chat(request, progress(crew, json)).await?;
     if json {
         print_json(&result)?;
     }
@@ -325,12 +348,18 @@ async fn chat(crew: &Crew, request: &str, json: bool) -> Result<ExitCode> {
         ChatResult::Ran { plan_id, tasks, .. } => {
             if !json {
                 let done = tasks.iter().filter(|t| t.is_done()).count();
-                let pending = tasks.iter().filter(|t| matches!(t, TaskOutcome::Ran(r) if r.status == StepStatus::Pending)).count();
+                let pending = tasks
+                    .iter()
+                    .filter(|t| matches!(t, TaskOutcome::Ran(r) if r.status == StepStatus::Pending))
+                    .count();
                 println!(
                     "{}",
                     crew.lang().pick(
                         &format!("计划 #{plan_id}:完成 {done}/{},待批准 {pending}。查看记录:shopcrew log", tasks.len()),
-                        &format!("plan #{plan_id}: {done}/{} done, {pending} waiting for approval. See: shopcrew log", tasks.len())
+                        &format!(
+                            "plan #{plan_id}: {done}/{} done, {pending} waiting for approval. See: shopcrew log",
+                            tasks.len()
+                        )
                     )
                 );
             }
@@ -424,7 +453,9 @@ async fn log(crew: &Crew, employee: Option<String>, since: Option<String>, json:
     let tz = crew.shop().timezone;
     let since = match since {
         Some(text) => Some(since_stamp(&text, tz).ok_or_else(|| {
-            Error::Invalid(format!("--since `{text}` is not a date like 2026-11-24 or a time like 2026-11-24T08:00:00Z"))
+            Error::Invalid(format!(
+                "--since `{text}` is not a date like 2026-11-24 or a time like 2026-11-24T08:00:00Z"
+            ))
         })?),
         None => None,
     };
@@ -494,13 +525,24 @@ async fn approvals(crew: &Crew, action: Option<ApprovalAction>, json: bool) -> R
             Ok(ExitCode::SUCCESS)
         }
         ApprovalAction::Approve { id } => {
-            let report = crew.approve(id).await?;
+            let approved = crew.approve(id, progress(crew, json)).await?;
             if json {
-                print_json(&report)?;
+                print_json(&approved)?;
             } else {
-                println!("{}", step_line(crew, None, &report));
+                println!("{}", step_line(crew, approved.step.task_id.as_deref(), &approved.step));
+                if !approved.resumed.is_empty() {
+                    let done = approved.resumed.iter().filter(|t| t.is_done()).count();
+                    let n = approved.resumed.len();
+                    println!(
+                        "{}",
+                        lang.pick(
+                            &format!("等待它的任务已继续:完成 {done}/{n}"),
+                            &format!("tasks that waited on it went on: {done}/{n} done")
+                        )
+                    );
+                }
             }
-            Ok(step_code(&report))
+            Ok(step_code(&approved.step))
         }
         ApprovalAction::Reject { id, reason } => {
             crew.reject(id, reason.as_deref()).await?;

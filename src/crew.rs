@@ -123,12 +123,28 @@ pub struct Approval {
 }
 
 /// The result of a chat request.
+/// What approving a staged action did: the action itself, then any plan tasks that waited on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Approved {
+    #[serde(flatten)]
+    pub step: StepReport,
+    pub resumed: Vec<TaskOutcome>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum ChatResult {
     /// The planner could not map the request; nothing ran.
-    NotUnderstood { answer: String, understood: Vec<String>, unclear: Vec<String> },
-    Ran { plan_id: i64, plan: Plan, tasks: Vec<TaskOutcome> },
+    NotUnderstood {
+        answer: String,
+        understood: Vec<String>,
+        unclear: Vec<String>,
+    },
+    Ran {
+        plan_id: i64,
+        plan: Plan,
+        tasks: Vec<TaskOutcome>,
+    },
 }
 
 impl Crew {
@@ -232,9 +248,7 @@ impl Crew {
         plan.validate(&self.inner.catalog)?;
         for task in &plan.tasks {
             let skill = self.inner.registry.get(&task.skill).ok_or_else(|| Error::UnknownSkill(task.skill.clone()))?;
-            skill
-                .check_args(&task.args)
-                .map_err(|e| Error::InvalidPlan(format!("task {}: {e}", task.id)))?;
+            skill.check_args(&task.args).map_err(|e| Error::InvalidPlan(format!("task {}: {e}", task.id)))?;
         }
         Ok(())
     }
@@ -393,7 +407,10 @@ impl Crew {
 
     /// The owner approves a staged action: it runs now, with a fresh gate check (caps still
     /// apply, and the budget must still have room).
-    pub async fn approve(&self, id: i64) -> Result<StepReport> {
+    ///
+    /// When the action was a task of a plan, the tasks that were skipped only because they
+    /// waited on it run now too (the banner after its discount), each through the gate.
+    pub async fn approve(&self, id: i64, progress: Arc<dyn Progress>) -> Result<Approved> {
         let a = self.pending(id).await?;
         if skills::action_digest(&a.employee, &a.skill, &a.args) != a.digest {
             return Err(Error::ApprovalTampered(id));
@@ -408,7 +425,78 @@ impl Crew {
             task_id: a.task_id.clone(),
             approval: Some(id),
         };
-        skills::run_step(&self.env(), &req).await
+        let step = skills::run_step(&self.env(), &req).await?;
+        let resumed = match (&step.status, a.plan_id, a.task_id.as_deref()) {
+            (skills::StepStatus::Done, Some(plan_id), Some(task_id)) => {
+                self.resume_dependents(plan_id, task_id, progress).await?
+            }
+            _ => Vec::new(),
+        };
+        Ok(Approved { step, resumed })
+    }
+
+    /// Runs the tasks of a plan that were skipped while waiting on `task_id` and whose
+    /// dependencies are all done now. A task that already has a record of its own (it ran,
+    /// was denied, failed or waits for approval) is left alone, so nothing runs twice.
+    async fn resume_dependents(
+        &self,
+        plan_id: i64,
+        task_id: &str,
+        progress: Arc<dyn Progress>,
+    ) -> Result<Vec<TaskOutcome>> {
+        let shop_id = self.inner.shop.id;
+        let plan_json: String = sqlx::query_scalar("SELECT plan_json FROM plans WHERE shop_id = $1 AND id = $2")
+            .bind(shop_id)
+            .bind(plan_id)
+            .fetch_one(&self.inner.db)
+            .await?;
+        let plan: Plan = serde_json::from_str(&plan_json)
+            .map_err(|e| Error::InvalidPlan(format!("stored plan #{plan_id} cannot be read: {e}")))?;
+        let rows = sqlx::query(
+            "SELECT task_id, kind, details FROM work_log WHERE shop_id = $1 AND plan_id = $2 AND task_id IS NOT NULL",
+        )
+        .bind(shop_id)
+        .bind(plan_id)
+        .fetch_all(&self.inner.db)
+        .await?;
+        let mut done = std::collections::BTreeSet::new();
+        let mut touched = std::collections::BTreeSet::new();
+        for row in &rows {
+            let (task, kind, details): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+            let skipped = kind == "decision"
+                && serde_json::from_str::<serde_json::Value>(&details).is_ok_and(|d| d["skipped"] == true);
+            if kind == "effect" {
+                done.insert(task.clone());
+            }
+            if !skipped {
+                touched.insert(task);
+            }
+        }
+        let mut resumable = std::collections::BTreeSet::new();
+        for task in plan.order()? {
+            if touched.contains(&task.id) {
+                continue;
+            }
+            let waited = task.depends_on.iter().any(|d| d == task_id || resumable.contains(d));
+            let ready = task.depends_on.iter().all(|d| done.contains(d) || resumable.contains(d));
+            if waited && ready {
+                resumable.insert(task.id.clone());
+            }
+        }
+        if resumable.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tasks = plan
+            .tasks
+            .iter()
+            .filter(|t| resumable.contains(&t.id))
+            .map(|t| Task {
+                depends_on: t.depends_on.iter().filter(|d| resumable.contains(*d)).cloned().collect(),
+                ..t.clone()
+            })
+            .collect();
+        let rest = Plan { tasks, ..plan };
+        executor::execute(self, &rest, plan_id, progress).await
     }
 
     /// The owner rejects a staged action; nothing runs.
@@ -445,16 +533,29 @@ impl Crew {
     fn owner_entry_value(&self, a: &Approval, decision: &str, reason: Option<&str>) -> NewEntry {
         let summary = match (self.inner.lang, decision) {
             (Lang::Zh, "approve") => format!("店主批准 #{}:{} {}", a.id, a.employee, a.skill),
-            (Lang::Zh, _) => format!("店主拒绝 #{}:{} {}{}", a.id, a.employee, a.skill, reason.map(|r| format!("(原因:{r})")).unwrap_or_default()),
+            (Lang::Zh, _) => format!(
+                "店主拒绝 #{}:{} {}{}",
+                a.id,
+                a.employee,
+                a.skill,
+                reason.map(|r| format!("(原因:{r})")).unwrap_or_default()
+            ),
             (Lang::En, "approve") => format!("owner approved #{}: {} {}", a.id, a.employee, a.skill),
-            (Lang::En, _) => format!("owner rejected #{}: {} {}{}", a.id, a.employee, a.skill, reason.map(|r| format!(" ({r})")).unwrap_or_default()),
+            (Lang::En, _) => format!(
+                "owner rejected #{}: {} {}{}",
+                a.id,
+                a.employee,
+                a.skill,
+                reason.map(|r| format!(" ({r})")).unwrap_or_default()
+            ),
         };
         let mut entry = NewEntry::new(Actor::Owner, Kind::Approval, summary);
         entry.plan_id = a.plan_id;
         entry.task_id = a.task_id.clone();
         entry.employee = Some(a.employee.clone());
         entry.skill = Some(a.skill.clone());
-        entry.details = serde_json::json!({"approval": a.id, "decision": decision, "digest": a.digest, "reason": reason});
+        entry.details =
+            serde_json::json!({"approval": a.id, "decision": decision, "digest": a.digest, "reason": reason});
         entry
     }
 
@@ -514,7 +615,9 @@ async fn pick_shop(db: &Db, wanted: Option<&str>) -> Result<Shop> {
     let shops = store::shops(db).await?;
     let names = || shops.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
     match wanted {
-        Some(name) => shops.iter().find(|s| s.name == name).cloned().ok_or_else(|| Error::NoSuchShop(name.into(), names())),
+        Some(name) => {
+            shops.iter().find(|s| s.name == name).cloned().ok_or_else(|| Error::NoSuchShop(name.into(), names()))
+        }
         None if shops.len() == 1 => Ok(shops[0].clone()),
         None => Err(Error::WhichShop(names())),
     }
@@ -522,24 +625,32 @@ async fn pick_shop(db: &Db, wanted: Option<&str>) -> Result<Shop> {
 
 /// Creates a shop (filled with the demo data when a seed is given) and logs it, in one
 /// transaction: a half-made shop never exists.
-async fn create_shop(db: &Db, name: &str, seed: Option<u64>, clock: &dyn crate::clock::Clock, lang: Lang) -> Result<Setup> {
+async fn create_shop(
+    db: &Db,
+    name: &str,
+    seed: Option<u64>,
+    clock: &dyn crate::clock::Clock,
+    lang: Lang,
+) -> Result<Setup> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         return Err(Error::Invalid(format!("shop name `{name}` must be letters, digits, `-` or `_`")));
     }
     let now = clock.now();
     let at = stamp(now);
     let mut tx = store::begin(db).await?;
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM shops WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM shops WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
     if exists.is_some() {
         return Err(Error::ShopExists(name.into()));
     }
     let title = if seed.is_some() { DEMO_TITLE } else { name };
-    let shop_id: i64 = sqlx::query_scalar("INSERT INTO shops (name, title, created_at) VALUES ($1, $2, $3) RETURNING id")
-        .bind(name)
-        .bind(title)
-        .bind(&at)
-        .fetch_one(&mut *tx)
-        .await?;
+    let shop_id: i64 =
+        sqlx::query_scalar("INSERT INTO shops (name, title, created_at) VALUES ($1, $2, $3) RETURNING id")
+            .bind(name)
+            .bind(title)
+            .bind(&at)
+            .fetch_one(&mut *tx)
+            .await?;
     let today = local_date(chrono_tz::Asia::Shanghai, now);
     let summary = match seed {
         Some(seed) => Some(demo::populate(&mut tx, shop_id, seed, today).await?),

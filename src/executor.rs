@@ -78,7 +78,8 @@ pub async fn execute(crew: &Crew, plan: &Plan, plan_id: i64, progress: Arc<dyn P
             }
         }
         for task in &plan.tasks {
-            let ready = !started.contains(&task.id) && task.depends_on.iter().all(|d| outcomes.get(d).is_some_and(|o| o.is_done()));
+            let ready = !started.contains(&task.id)
+                && task.depends_on.iter().all(|d| outcomes.get(d).is_some_and(|o| o.is_done()));
             if ready {
                 started.insert(task.id.clone());
                 progress.started(task);

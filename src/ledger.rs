@@ -16,7 +16,12 @@ use crate::policy::{Budget, Spend, Verdict};
 
 /// Reserves every day of `spend` against the daily and monthly caps. `Ok(Some(verdict))`
 /// means a cap would be exceeded: nothing usable was reserved and the caller must roll back.
-pub async fn reserve(conn: &mut SqliteConnection, shop_id: i64, budget: &Budget, spend: &Spend) -> Result<Option<Verdict>> {
+pub async fn reserve(
+    conn: &mut SqliteConnection,
+    shop_id: i64,
+    budget: &Budget,
+    spend: &Spend,
+) -> Result<Option<Verdict>> {
     for (day, amount) in &spend.days {
         let day_text = day.to_string();
         sqlx::query("INSERT INTO budget_days (shop_id, day, spent_fen) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING")
@@ -50,7 +55,13 @@ pub async fn reserve(conn: &mut SqliteConnection, shop_id: i64, budget: &Budget,
 
 /// Explains a refused reservation. Read after the refusal only to word the reason; the
 /// decision itself was the conditional update's.
-async fn refusal(conn: &mut SqliteConnection, shop_id: i64, budget: &Budget, day: NaiveDate, amount: Money) -> Result<Verdict> {
+async fn refusal(
+    conn: &mut SqliteConnection,
+    shop_id: i64,
+    budget: &Budget,
+    day: NaiveDate,
+    amount: Money,
+) -> Result<Verdict> {
     let spent = spent_on(conn, shop_id, day).await?;
     if spent.fen() + amount.fen() > budget.daily.fen() {
         let left = Money::from_fen((budget.daily.fen() - spent.fen()).max(0));
@@ -77,7 +88,12 @@ async fn refusal(conn: &mut SqliteConnection, shop_id: i64, budget: &Budget, day
     Ok(Verdict {
         rule: "budget.monthly".into(),
         reason: Text::new(
-            format!("再花 ¥{} 将超过 {}月的月度预算 ¥{}", amount.short_text(), day.month(), budget.monthly.short_text()),
+            format!(
+                "再花 ¥{} 将超过 {}月的月度预算 ¥{}",
+                amount.short_text(),
+                day.month(),
+                budget.monthly.short_text()
+            ),
             format!("¥{} more would exceed the monthly budget ¥{}", amount.short_text(), budget.monthly.short_text()),
         ),
     })
@@ -94,7 +110,14 @@ pub async fn spent_on(conn: &mut SqliteConnection, shop_id: i64, day: NaiveDate)
 }
 
 /// Records the reserved days against the work-log entry of the action that spent them.
-pub async fn record(conn: &mut SqliteConnection, shop_id: i64, spend: &Spend, skill: &str, log_seq: i64, at: &str) -> Result<()> {
+pub async fn record(
+    conn: &mut SqliteConnection,
+    shop_id: i64,
+    spend: &Spend,
+    skill: &str,
+    log_seq: i64,
+    at: &str,
+) -> Result<()> {
     for (day, amount) in &spend.days {
         sqlx::query(
             "INSERT INTO ledger (shop_id, day, amount_fen, purpose, skill, log_seq, created_at) \

@@ -6,11 +6,12 @@
 
 pub mod analytics;
 pub mod catalog;
+pub mod cli;
 pub mod clock;
-// pub mod crew;
+pub mod crew;
 pub mod demo;
 pub mod error;
-// pub mod executor;
+pub mod executor;
 pub mod home;
 pub mod lang;
 pub mod ledger;
@@ -18,7 +19,7 @@ pub mod money;
 pub mod plan;
 pub mod planner;
 pub mod policy;
-// pub mod skills;
+pub mod skills;
 pub mod store;
 pub mod svg;
 pub mod worklog;

@@ -28,11 +28,7 @@ pub enum AmountError {
 
 fn parse_scaled(text: &str, scale: u32, max_decimals: u32) -> Result<i64, AmountError> {
     let trimmed = text.trim().trim_start_matches(['¥', '￥']).trim();
-    let trimmed = trimmed
-        .strip_suffix("元")
-        .or_else(|| trimmed.strip_suffix('%'))
-        .unwrap_or(trimmed)
-        .trim();
+    let trimmed = trimmed.strip_suffix("元").or_else(|| trimmed.strip_suffix('%')).unwrap_or(trimmed).trim();
     let value = Decimal::from_str(trimmed).map_err(|_| AmountError::NotANumber(text.into()))?;
     if value.is_sign_negative() && !value.is_zero() {
         return Err(AmountError::Negative(text.into()));
@@ -40,9 +36,8 @@ fn parse_scaled(text: &str, scale: u32, max_decimals: u32) -> Result<i64, Amount
     if value.normalize().scale() > max_decimals {
         return Err(AmountError::TooPrecise(text.into()));
     }
-    let scaled = value
-        .checked_mul(Decimal::from(10_i64.pow(scale)))
-        .ok_or_else(|| AmountError::TooLarge(text.into()))?;
+    let scaled =
+        value.checked_mul(Decimal::from(10_i64.pow(scale))).ok_or_else(|| AmountError::TooLarge(text.into()))?;
     i64::try_from(scaled.normalize()).map_err(|_| AmountError::TooLarge(text.into()))
 }
 
@@ -113,11 +108,7 @@ impl Money {
 
     /// Compact form for prose: "500" for whole yuan, "19.90" otherwise.
     pub fn short_text(self) -> String {
-        if self.0 % 100 == 0 {
-            (self.0 / 100).to_string()
-        } else {
-            self.yuan_text()
-        }
+        if self.0 % 100 == 0 { (self.0 / 100).to_string() } else { self.yuan_text() }
     }
 }
 

@@ -44,9 +44,9 @@ impl Plan {
             if !ids.insert(task.id.as_str()) {
                 return Err(Error::InvalidPlan(format!("task id `{}` is used twice", task.id)));
             }
-            let employee = catalog.employee(&task.employee).ok_or_else(|| {
-                Error::InvalidPlan(format!("task {}: unknown employee `{}`", task.id, task.employee))
-            })?;
+            let employee = catalog
+                .employee(&task.employee)
+                .ok_or_else(|| Error::InvalidPlan(format!("task {}: unknown employee `{}`", task.id, task.employee)))?;
             if catalog.skill(&task.skill).is_none() {
                 return Err(Error::InvalidPlan(format!("task {}: unknown skill `{}`", task.id, task.skill)));
             }
@@ -74,11 +74,7 @@ impl Plan {
             self.tasks.iter().map(|t| (t.id.as_str(), t.depends_on.len())).collect();
         let mut done = Vec::with_capacity(self.tasks.len());
         while done.len() < self.tasks.len() {
-            let ready: Vec<&Task> = self
-                .tasks
-                .iter()
-                .filter(|t| waiting.get(t.id.as_str()) == Some(&0))
-                .collect();
+            let ready: Vec<&Task> = self.tasks.iter().filter(|t| waiting.get(t.id.as_str()) == Some(&0)).collect();
             if ready.is_empty() {
                 let stuck = waiting.keys().next().copied().unwrap_or_default();
                 return Err(Error::InvalidPlan(format!("the dependencies form a cycle (through task {stuck})")));

@@ -110,7 +110,10 @@ impl Policy {
         let pct = |field: &str, value: &Spanned<Pct>| -> Result<Pct> {
             let p = *value.get_ref();
             if p > Pct::whole(100) {
-                return Err(err(value.span(), format!("{field} = {} is above 100", p.to_string().trim_end_matches('%'))));
+                return Err(err(
+                    value.span(),
+                    format!("{field} = {} is above 100", p.to_string().trim_end_matches('%')),
+                ));
             }
             Ok(p)
         };
@@ -315,7 +318,11 @@ impl Policy {
             return Decision::approval(
                 "budget.approval_above",
                 format!("花费 ¥{} 超过 ¥{},需要店主批准", spend.total().short_text(), above.short_text()),
-                format!("spending ¥{} is above ¥{}: the owner approves it", spend.total().short_text(), above.short_text()),
+                format!(
+                    "spending ¥{} is above ¥{}: the owner approves it",
+                    spend.total().short_text(),
+                    above.short_text()
+                ),
             );
         }
         Decision::Allow
@@ -471,9 +478,14 @@ mod tests {
         let p = default_policy();
         let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
         let waits = Intent { spend: Some(Spend::spread("ads", Money::from_yuan(500), start, 7)), ..Intent::default() };
-        assert!(matches!(p.decide("ops", "ops.create_ad_campaign", &waits, false), Decision::NeedsApproval(v) if v.rule == "budget.approval_above"));
-        let too_much = Intent { spend: Some(Spend::spread("ads", Money::from_yuan(600), start, 1)), ..Intent::default() };
-        assert!(matches!(p.decide("ops", "ops.create_ad_campaign", &too_much, true), Decision::Deny(v) if v.rule == "budget.daily"));
+        assert!(
+            matches!(p.decide("ops", "ops.create_ad_campaign", &waits, false), Decision::NeedsApproval(v) if v.rule == "budget.approval_above")
+        );
+        let too_much =
+            Intent { spend: Some(Spend::spread("ads", Money::from_yuan(600), start, 1)), ..Intent::default() };
+        assert!(
+            matches!(p.decide("ops", "ops.create_ad_campaign", &too_much, true), Decision::Deny(v) if v.rule == "budget.daily")
+        );
     }
 
     #[test]

@@ -34,10 +34,11 @@ impl TypedSkill for SalesReport {
     async fn run(&self, cx: &mut Cx<'_>, args: SalesReportArgs) -> Result<Outcome, Halt> {
         let shop = cx.shop;
         let (shop_id, tz, today) = (shop.id, cx.shop.timezone, cx.today);
-        let report = analytics::sales_report(cx.read(), shop_id, tz, &args.period, today).await.map_err(|e| match e {
-            analytics::AnalyticsError::Db(e) => Halt::from(e),
-            analytics::AnalyticsError::BadPeriod(m) => bad_args(Self::ID, m),
-        })?;
+        let report =
+            analytics::sales_report(cx.read(), shop_id, tz, &args.period, today).await.map_err(|e| match e {
+                analytics::AnalyticsError::Db(e) => Halt::from(e),
+                analytics::AnalyticsError::BadPeriod(m) => bad_args(Self::ID, m),
+            })?;
         let c = &report.current;
         let bars: Vec<(String, i64)> = c.daily.iter().map(|(d, m)| (d.format("%m-%d").to_string(), m.fen())).collect();
         let chart = svg::bar_chart(
@@ -115,9 +116,16 @@ impl TypedSkill for InventoryForecast {
         let (shop_id, tz, today) = (shop.id, cx.shop.timezone, cx.today);
         let scope = args.scope.resolve(cx.read(), shop_id, Self::ID).await?;
         let skus: Vec<String> = scope.products.iter().map(|p| p.sku.clone()).collect();
-        let covers =
-            analytics::inventory_cover(cx.read(), shop_id, tz, today, args.window_days, args.lead_time_days, Some(&skus))
-                .await?;
+        let covers = analytics::inventory_cover(
+            cx.read(),
+            shop_id,
+            tz,
+            today,
+            args.window_days,
+            args.lead_time_days,
+            Some(&skus),
+        )
+        .await?;
         cx.authorize(Intent::default()).await?;
         let at_risk: Vec<_> = covers.iter().filter(|c| matches!(c.risk, Risk::StockOut)).collect();
         let low = covers.iter().filter(|c| matches!(c.risk, Risk::Low)).count();

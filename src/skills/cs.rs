@@ -55,13 +55,54 @@ pub fn classify(body: &str) -> Topic {
         Topic::Injection
     } else if any(&["退款", "退货", "退钱", "refund", "return", "money back"]) {
         Topic::Refund
-    } else if any(&["投诉", "差评", "破", "坏", "碎", "漏", "太慢", "还没到", "没收到", "质量", "broken", "damaged", "late", "complain", "never arrived"]) {
+    } else if any(&[
+        "投诉",
+        "差评",
+        "破",
+        "坏",
+        "碎",
+        "漏",
+        "太慢",
+        "还没到",
+        "没收到",
+        "质量",
+        "broken",
+        "damaged",
+        "late",
+        "complain",
+        "never arrived",
+    ]) {
         Topic::Complaint
-    } else if any(&["发货", "快递", "物流", "到哪", "几天到", "什么时候到", "订单", "ship", "deliver", "tracking", "order"]) {
+    } else if any(&[
+        "发货",
+        "快递",
+        "物流",
+        "到哪",
+        "几天到",
+        "什么时候到",
+        "订单",
+        "ship",
+        "deliver",
+        "tracking",
+        "order",
+    ]) {
         Topic::Shipping
     } else if any(&["有货", "库存", "还有吗", "现货", "缺货", "in stock", "stock", "available"]) {
         Topic::Stock
-    } else if any(&["多少钱", "价格", "优惠", "便宜", "折扣", "打折", "活动", "price", "discount", "cheaper", "coupon", "deal"]) {
+    } else if any(&[
+        "多少钱",
+        "价格",
+        "优惠",
+        "便宜",
+        "折扣",
+        "打折",
+        "活动",
+        "price",
+        "discount",
+        "cheaper",
+        "coupon",
+        "deal",
+    ]) {
         Topic::Price
     } else {
         Topic::Other
@@ -137,13 +178,15 @@ impl TypedSkill for Reply {
         let (mut answered, mut escalated, mut injections) = (0, 0, 0);
         for (id, topic, text, escalate) in &drafted {
             let status = if *escalate { "escalated" } else { "answered" };
-            sqlx::query("UPDATE messages SET status = $1, reply = $2, replied_at = $3 WHERE id = $4 AND status = 'open'")
-                .bind(status)
-                .bind(text)
-                .bind(&now)
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "UPDATE messages SET status = $1, reply = $2, replied_at = $3 WHERE id = $4 AND status = 'open'",
+            )
+            .bind(status)
+            .bind(text)
+            .bind(&now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
             if *escalate {
                 escalated += 1;
             } else {
@@ -154,7 +197,8 @@ impl TypedSkill for Reply {
             }
             items.push(serde_json::json!({"message": id, "topic": topic, "status": status, "reply": text}));
         }
-        let mut zh = format!("处理 {} 条买家消息:已回复 {answered} 条,转交店主 {escalated} 条(退款/投诉)", drafted.len());
+        let mut zh =
+            format!("处理 {} 条买家消息:已回复 {answered} 条,转交店主 {escalated} 条(退款/投诉)", drafted.len());
         let mut en = format!(
             "handled {} customer messages: {answered} answered, {escalated} handed to the owner (refunds/complaints)",
             drafted.len()
@@ -185,12 +229,20 @@ fn compose(ship_hours: i64, return_days: i64, m: &Message, topic: Topic, promo: 
     let product = m.product_title.clone().unwrap_or_default();
     let price_fact = |zh: bool| -> String {
         match (m.price, promo) {
-            (Some(p), Some(q)) if q < p && zh => format!("「{product}」现价 ¥{},活动价 ¥{}。", p.yuan_text(), q.yuan_text()),
-            (Some(p), Some(q)) if q < p => format!("\"{product}\" is ¥{}, ¥{} in the current promotion.", p.yuan_text(), q.yuan_text()),
+            (Some(p), Some(q)) if q < p && zh => {
+                format!("「{product}」现价 ¥{},活动价 ¥{}。", p.yuan_text(), q.yuan_text())
+            }
+            (Some(p), Some(q)) if q < p => {
+                format!("\"{product}\" is ¥{}, ¥{} in the current promotion.", p.yuan_text(), q.yuan_text())
+            }
             (Some(p), _) if zh => format!("「{product}」现价 ¥{},店内活动以页面为准。", p.yuan_text()),
-            (Some(p), _) => format!("\"{product}\" is ¥{}; current promotions are shown on the product page.", p.yuan_text()),
+            (Some(p), _) => {
+                format!("\"{product}\" is ¥{}; current promotions are shown on the product page.", p.yuan_text())
+            }
             (None, _) if zh => "店内当前的优惠都在商品页面上展示,下单时自动生效。".to_string(),
-            (None, _) => "All current promotions are shown on the product pages and apply automatically at checkout.".to_string(),
+            (None, _) => {
+                "All current promotions are shown on the product pages and apply automatically at checkout.".to_string()
+            }
         }
     };
     let zh = m.lang == Lang::Zh;
@@ -209,8 +261,12 @@ fn compose(ship_hours: i64, return_days: i64, m: &Message, topic: Topic, promo: 
         Topic::Stock => match (m.stock, zh) {
             (Some(s), true) if s > 0 => (format!("「{product}」目前有现货 {s} 件,{ship_hours} 小时内发货。"), false),
             (Some(_), true) => (format!("「{product}」暂时缺货,补货后会第一时间通知您。"), false),
-            (Some(s), false) if s > 0 => (format!("\"{product}\" is in stock ({s} left) and ships within {ship_hours} hours."), false),
-            (Some(_), false) => (format!("\"{product}\" is out of stock for now; we will let you know when it is back."), false),
+            (Some(s), false) if s > 0 => {
+                (format!("\"{product}\" is in stock ({s} left) and ships within {ship_hours} hours."), false)
+            }
+            (Some(_), false) => {
+                (format!("\"{product}\" is out of stock for now; we will let you know when it is back."), false)
+            }
             (None, true) => ("请告诉我们具体商品,我们帮您查库存。".to_string(), false),
             (None, false) => ("Which product do you mean? We will check the stock for you.".to_string(), false),
         },
@@ -218,12 +274,20 @@ fn compose(ship_hours: i64, return_days: i64, m: &Message, topic: Topic, promo: 
             (Some(no), Some(status), true) => (format!("订单 {no} 当前状态:{}。", status_zh(status)), false),
             (Some(no), Some(status), false) => (format!("order {no} is {}.", status.replace('_', " ")), false),
             (_, _, true) => (format!("下单后 {ship_hours} 小时内发货,发货后可在订单页查看物流。"), false),
-            (_, _, false) => (format!("orders ship within {ship_hours} hours; tracking appears on the order page once shipped."), false),
+            (_, _, false) => (
+                format!("orders ship within {ship_hours} hours; tracking appears on the order page once shipped."),
+                false,
+            ),
         },
         Topic::Refund if zh => (format!("已收到您的退款申请,支持 {return_days} 天内退换,店主会尽快处理。"), true),
-        Topic::Refund => (format!("we have your refund request ({return_days}-day returns); the shop owner will handle it shortly."), true),
+        Topic::Refund => (
+            format!("we have your refund request ({return_days}-day returns); the shop owner will handle it shortly."),
+            true,
+        ),
         Topic::Complaint if zh => ("非常抱歉给您带来不好的体验,已转交店主优先处理。".to_string(), true),
-        Topic::Complaint => ("we are sorry about this; the shop owner will look into it first thing.".to_string(), true),
+        Topic::Complaint => {
+            ("we are sorry about this; the shop owner will look into it first thing.".to_string(), true)
+        }
         Topic::Other if zh => ("消息已收到,店主会尽快回复您。".to_string(), true),
         Topic::Other => ("thanks for your message; the shop owner will reply shortly.".to_string(), true),
     };

@@ -16,7 +16,7 @@ mod cs;
 mod design;
 mod ops;
 mod promo;
-mod scope;
+pub mod scope;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -233,15 +233,17 @@ impl<'a> Cx<'a> {
         std::fs::write(&path, bytes).map_err(|source| Error::Io { path: path.clone(), source })?;
         let relative = PathBuf::from("assets").join(&self.shop.name).join(file_name).to_string_lossy().into_owned();
         let sha = hex::encode(Sha256::digest(bytes));
-        sqlx::query("INSERT INTO assets (shop_id, kind, title, path, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(self.shop.id)
-            .bind(kind)
-            .bind(title)
-            .bind(&relative)
-            .bind(&sha)
-            .bind(stamp(self.now))
-            .execute(&mut *self.conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO assets (shop_id, kind, title, path, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(self.shop.id)
+        .bind(kind)
+        .bind(title)
+        .bind(&relative)
+        .bind(&sha)
+        .bind(stamp(self.now))
+        .execute(&mut *self.conn)
+        .await?;
         Ok(relative)
     }
 }
@@ -392,7 +394,8 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
                         Lang::En => format!("denied: {} (rule {})", v.reason.en, v.rule),
                     };
                     let mut entry = base(Kind::Decision, summary);
-                    entry.details = serde_json::json!({"decision": "deny", "rule": v.rule, "reason": v.reason, "args": req.args});
+                    entry.details =
+                        serde_json::json!({"decision": "deny", "rule": v.rule, "reason": v.reason, "args": req.args});
                     let seq = worklog::append(&mut tx, env.shop.id, &at, &entry).await?;
                     if let Some(id) = req.approval {
                         close_approval(&mut tx, id, "failed", Some(v.reason.get(env.lang)), &at).await?;
@@ -442,7 +445,13 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
     Ok(report)
 }
 
-async fn fail(env: &Env<'_>, req: &StepRequest, mut entry: NewEntry, mut report: StepReport, e: Error) -> Result<StepReport> {
+async fn fail(
+    env: &Env<'_>,
+    req: &StepRequest,
+    mut entry: NewEntry,
+    mut report: StepReport,
+    e: Error,
+) -> Result<StepReport> {
     // A database failure is the machine's problem, not the action's: surface it as an error.
     if matches!(e, Error::Db(_) | Error::Migrate(_)) {
         return Err(e);
@@ -462,15 +471,23 @@ async fn fail(env: &Env<'_>, req: &StepRequest, mut entry: NewEntry, mut report:
     Ok(report)
 }
 
-async fn close_approval(conn: &mut SqliteConnection, id: i64, status: &str, note: Option<&str>, at: &str) -> Result<()> {
-    let done = sqlx::query("UPDATE approvals SET status = $1, decided_at = $2, note = $3 WHERE id = $4 AND status = 'pending'")
-        .bind(status)
-        .bind(at)
-        .bind(note)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+async fn close_approval(
+    conn: &mut SqliteConnection,
+    id: i64,
+    status: &str,
+    note: Option<&str>,
+    at: &str,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE approvals SET status = $1, decided_at = $2, note = $3 WHERE id = $4 AND status = 'pending'",
+    )
+    .bind(status)
+    .bind(at)
+    .bind(note)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
     if done == 0 {
         return Err(Error::ApprovalNotPending { id, status: "already decided".into() });
     }

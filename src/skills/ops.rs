@@ -147,7 +147,13 @@ impl TypedSkill for SetPrice {
             .execute(&mut *conn)
             .await?;
         let summary = Text::new(
-            format!("{} {} 改价 ¥{} → ¥{}", product.sku, product.title, product.price.yuan_text(), args.price.yuan_text()),
+            format!(
+                "{} {} 改价 ¥{} → ¥{}",
+                product.sku,
+                product.title,
+                product.price.yuan_text(),
+                args.price.yuan_text()
+            ),
             format!("{} price ¥{} → ¥{}", product.sku, product.price.yuan_text(), args.price.yuan_text()),
         );
         Ok(Outcome::new(

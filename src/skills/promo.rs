@@ -107,12 +107,14 @@ impl TypedSkill for CreateDiscount {
         .fetch_one(&mut *conn)
         .await?;
         for (p, line) in scope.products.iter().zip(&lines) {
-            sqlx::query("INSERT INTO promotion_products (promotion_id, product_id, promo_price_fen) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(p.id)
-                .bind(line.price.fen())
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "INSERT INTO promotion_products (promotion_id, product_id, promo_price_fen) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(p.id)
+            .bind(line.price.fen())
+            .execute(&mut *conn)
+            .await?;
         }
         let range = date_range_text(w.start, w.days);
         let summary = Text::new(

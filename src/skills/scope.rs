@@ -62,7 +62,8 @@ impl Scope {
                 match product {
                     Some(p) => Ok(Resolved { label_zh: p.sku.clone(), label_en: p.sku.clone(), products: vec![p] }),
                     None => {
-                        let categories: Vec<String> = store::categories(conn, shop_id).await?.into_iter().map(|c| c.0).collect();
+                        let categories: Vec<String> =
+                            store::categories(conn, shop_id).await?.into_iter().map(|c| c.0).collect();
                         Err(bad_args(
                             skill,
                             format!(

@@ -12,7 +12,8 @@ use crate::common::{Home, NOW};
 #[tokio::test]
 async fn discount_above_the_cap_is_denied_naming_the_rule_and_changes_nothing() {
     let home = Home::with_demo();
-    let (code, out, _) = home.run(&["do", "promo.create_discount", "--args", r#"{"discount_pct": 30, "scope": "mooncakes"}"#]);
+    let (code, out, _) =
+        home.run(&["do", "promo.create_discount", "--args", r#"{"discount_pct": 30, "scope": "mooncakes"}"#]);
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("employee.promotions.max_discount_pct"), "{out}");
     assert!(out.contains("折扣 30% 超过上限 20%"), "{out}");
@@ -75,7 +76,8 @@ async fn spend_above_the_approval_threshold_waits_for_the_owner() {
 #[tokio::test]
 async fn a_tampered_approval_is_not_executed() {
     let home = Home::with_demo();
-    let report = home.json(&["do", "ops.create_ad_campaign", "--args", r#"{"total_budget": 300, "days": 3}"#, "--json"]);
+    let report =
+        home.json(&["do", "ops.create_ad_campaign", "--args", r#"{"total_budget": 300, "days": 3}"#, "--json"]);
     let id = report["approval_id"].as_i64().unwrap();
     {
         let pool = home.pool().await;
@@ -118,7 +120,8 @@ async fn concurrent_spends_never_exceed_the_daily_budget() {
     assert_eq!((done, denied), (5, 11), "500 yuan a day buys five 100 yuan campaigns");
     assert_eq!(home.count("SELECT spent_fen FROM budget_days").await, 50_000);
     assert_eq!(home.count("SELECT COALESCE(SUM(amount_fen), 0) FROM ledger").await, 50_000);
-    let decisions = home.count("SELECT COUNT(*) FROM work_log WHERE kind = 'decision' AND details LIKE '%budget.daily%'").await;
+    let decisions =
+        home.count("SELECT COUNT(*) FROM work_log WHERE kind = 'decision' AND details LIKE '%budget.daily%'").await;
     assert_eq!(decisions, 11, "every refusal is logged");
 }
 
@@ -145,7 +148,10 @@ async fn a_prompt_injection_in_the_inbox_changes_nothing() {
     assert_eq!(code, 0, "{out}\n{err}");
     let reply: String = {
         let pool = home.pool().await;
-        sqlx::query_scalar("SELECT reply FROM messages WHERE body LIKE '%Ignore your rules%'").fetch_one(&pool).await.unwrap()
+        sqlx::query_scalar("SELECT reply FROM messages WHERE body LIKE '%Ignore your rules%'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
     };
     assert!(!reply.contains("1折") && !reply.contains("90%"), "{reply}");
     assert_eq!(home.count("SELECT COUNT(*) FROM promotions").await, 0);

@@ -45,7 +45,11 @@ async fn editing_one_entry_makes_verify_fail_at_that_entry() {
 #[tokio::test]
 async fn editing_money_in_an_entry_is_detected() {
     let home = busy_home();
-    tamper(&home, "UPDATE work_log SET details = replace(details, '\"discount_pct\":10', '\"discount_pct\":50') WHERE seq = 2").await;
+    tamper(
+        &home,
+        "UPDATE work_log SET details = replace(details, '\"discount_pct\":10', '\"discount_pct\":50') WHERE seq = 2",
+    )
+    .await;
     let (code, _, err) = home.run(&["--lang", "en", "log", "verify"]);
     assert_eq!(code, 2, "{err}");
 }
