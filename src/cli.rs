@@ -529,7 +529,6 @@ async fn approvals(crew: &Crew, action: Option<ApprovalAction>, json: bool) -> R
             if json {
                 print_json(&approved)?;
             } else {
-                println!("{}", step_line(crew, approved.step.task_id.as_deref(), &approved.step));
                 if !approved.resumed.is_empty() {
                     let done = approved.resumed.iter().filter(|t| t.is_done()).count();
                     let n = approved.resumed.len();

@@ -410,6 +410,7 @@ impl Crew {
     ///
     /// When the action was a task of a plan, the tasks that were skipped only because they
     /// waited on it run now too (the banner after its discount), each through the gate.
+    /// `progress` hears of the approved action first, then of every resumed task.
     pub async fn approve(&self, id: i64, progress: Arc<dyn Progress>) -> Result<Approved> {
         let a = self.pending(id).await?;
         if skills::action_digest(&a.employee, &a.skill, &a.args) != a.digest {
@@ -426,6 +427,14 @@ impl Crew {
             approval: Some(id),
         };
         let step = skills::run_step(&self.env(), &req).await?;
+        let task = Task {
+            id: a.task_id.clone().unwrap_or_else(|| format!("#{id}")),
+            employee: a.employee.clone(),
+            skill: a.skill.clone(),
+            args: a.args.clone(),
+            depends_on: Vec::new(),
+        };
+        progress.finished(&task, &TaskOutcome::Ran(step.clone()));
         let resumed = match (&step.status, a.plan_id, a.task_id.as_deref()) {
             (skills::StepStatus::Done, Some(plan_id), Some(task_id)) => {
                 self.resume_dependents(plan_id, task_id, progress).await?
@@ -532,19 +541,14 @@ impl Crew {
 
     fn owner_entry_value(&self, a: &Approval, decision: &str, reason: Option<&str>) -> NewEntry {
         let summary = match (self.inner.lang, decision) {
-            (Lang::Zh, "approve") => format!("店主批准 #{}:{} {}", a.id, a.employee, a.skill),
-            (Lang::Zh, _) => format!(
-                "店主拒绝 #{}:{} {}{}",
-                a.id,
-                a.employee,
-                a.skill,
-                reason.map(|r| format!("(原因:{r})")).unwrap_or_default()
-            ),
-            (Lang::En, "approve") => format!("owner approved #{}: {} {}", a.id, a.employee, a.skill),
+            (Lang::Zh, "approve") => format!("店主批准 #{}:{}", a.id, a.skill),
+            (Lang::Zh, _) => {
+                format!("店主拒绝 #{}:{}{}", a.id, a.skill, reason.map(|r| format!("(原因:{r})")).unwrap_or_default())
+            }
+            (Lang::En, "approve") => format!("owner approved #{}: {}", a.id, a.skill),
             (Lang::En, _) => format!(
-                "owner rejected #{}: {} {}{}",
+                "owner rejected #{}: {}{}",
                 a.id,
-                a.employee,
                 a.skill,
                 reason.map(|r| format!(" ({r})")).unwrap_or_default()
             ),
