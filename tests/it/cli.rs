@@ -28,35 +28,14 @@ fn mid_autumn_request_plans_three_tasks_with_the_banner_after_the_discount() {
 }
 
 #[tokio::test]
-async fn mid_autumn_chat_stages_what_the_policy_says_and_approving_runs_it_and_its_dependents() {
+async fn mid_autumn_chat_creates_the_discount_and_banner_and_stages_the_campaign() {
     let home = Home::with_demo();
     let (code, out, err) = home.run(&["chat", MID_AUTUMN]);
     assert_eq!(code, 0, "{out}\n{err}");
-
-    // The default policy stages a discount above 15% and a spend above 200 yuan; the banner
-    // waits for its discount. Nothing is created or spent yet.
-    assert_eq!(out.matches("等待店主批准").count(), 2, "{out}");
-    assert!(out.contains("已跳过:依赖的任务 t1 未完成(等待批准)"), "{out}");
-    assert_eq!(home.count("SELECT COUNT(*) FROM promotions").await, 0);
-    assert_eq!(home.count("SELECT COUNT(*) FROM assets").await, 0);
-    assert_eq!(home.count("SELECT COUNT(*) FROM ledger").await, 0);
-    let pending = home.json(&["approvals", "--json"]);
-    let pending = pending.as_array().unwrap();
-    let rule_of = |skill: &str| {
-        let a = pending.iter().find(|a| a["skill"] == skill).unwrap_or_else(|| panic!("{skill}: {pending:#?}"));
-        (a["id"].as_i64().unwrap().to_string(), a["rule"].as_str().unwrap().to_string())
-    };
-    let (discount_id, rule) = rule_of("promo.create_discount");
-    assert_eq!(rule, "employee.promotions.approval_above_discount_pct");
-    let (campaign_id, rule) = rule_of("ops.create_ad_campaign");
-    assert_eq!(rule, "budget.approval_above");
-    assert_eq!(pending.len(), 2);
-
-    // Approving the discount creates it, and the banner that waited on it is made right after.
-    let (code, out, err) = home.run(&["approvals", "approve", &discount_id]);
-    assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("已创建折扣"), "{out}");
-    assert!(out.contains("t2"), "the waiting banner task runs:\n{out}");
+    assert!(out.contains("等待店主批准"), "{out}");
+
+    // The banner is a real SVG file in the home's assets, recorded with its hash.
     let path: String = {
         let pool = home.pool().await;
         sqlx::query_scalar("SELECT path FROM assets WHERE kind = 'banner'").fetch_one(&pool).await.unwrap()
@@ -66,33 +45,82 @@ async fn mid_autumn_chat_stages_what_the_policy_says_and_approving_runs_it_and_i
     assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{svg}");
     assert!(svg.contains("8折"), "the banner shows the discount");
 
-    // The discount is stored with a promotion price for every listed mooncake product.
+    // The discount is stored with a promotion price for every mooncake product.
     assert_eq!(home.count("SELECT COUNT(*) FROM promotions WHERE kind = 'discount' AND discount_bp = 2000").await, 1);
     let mooncakes = home.count("SELECT COUNT(*) FROM products WHERE category = 'mooncakes' AND listed").await;
     assert_eq!(home.count("SELECT COUNT(*) FROM promotion_products").await, mooncakes);
-    assert_eq!(home.count("SELECT COUNT(*) FROM ad_campaigns WHERE name = '中秋月饼推广'").await, 0, "still waiting");
 
-    // Approving the campaign runs it now, with a fresh gate check, and spends the budget.
-    let (code, out, err) = home.run(&["approvals", "approve", &campaign_id]);
-    assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("已创建推广"), "{out}");
-    assert_eq!(home.count("SELECT COALESCE(SUM(amount_fen), 0) FROM ledger").await, 50_000);
-    let (code, _, err) = home.run(&["approvals", "approve", &campaign_id]);
-    assert_ne!(code, 0, "an approval runs once");
-    assert!(err.contains("not pending"), "{err}");
-    let (_, _, err) = home.run(&["approvals", "approve", &discount_id]);
-    assert!(err.contains("not pending"), "{err}");
-    assert_eq!(home.count("SELECT COUNT(*) FROM assets WHERE kind = 'banner'").await, 1, "the banner is made once");
+    // The 500 yuan campaign waits for the owner, and nothing was spent yet.
+    let pending = home.json(&["approvals", "--json"]);
+    let pending = pending.as_array().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0]["skill"], "ops.create_ad_campaign");
+    assert_eq!(pending[0]["rule"], "budget.approval_above");
+    assert_eq!(
+        home.count("SELECT COUNT(*) FROM ad_campaigns WHERE name LIKE '%推广' AND created_at = '2026-11-24T02:00:00Z'")
+            .await,
+        0
+    );
 
     // The log shows every step and verifies.
     let log = home.json(&["log", "--json"]);
     let kinds: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    for kind in ["setup", "request", "plan", "effect", "approval", "decision"] {
+    for kind in ["setup", "request", "plan", "effect", "approval"] {
         assert!(kinds.contains(&kind), "no {kind} entry in {kinds:?}");
     }
     let (code, out, _) = home.run(&["log", "verify"]);
     assert_eq!(code, 0);
     assert!(out.contains("完好"), "{out}");
+
+    // Approving runs the campaign now, with a fresh gate check, and spends the budget.
+    let id = pending[0]["id"].as_i64().unwrap().to_string();
+    let (code, out, err) = home.run(&["approvals", "approve", &id]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("已创建推广"), "{out}");
+    assert_eq!(home.count("SELECT COALESCE(SUM(amount_fen), 0) FROM ledger").await, 50_000);
+    let (code, _, err) = home.run(&["approvals", "approve", &id]);
+    assert_ne!(code, 0, "an approval runs once");
+    assert!(err.contains("not pending"), "{err}");
+}
+
+#[tokio::test]
+async fn approving_a_staged_task_runs_the_tasks_that_waited_on_it_once() {
+    let home = Home::with_demo();
+    let policy = home.path().join("policies/default.toml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    let text = text.replace("# approval_above_discount_pct = 15", "approval_above_discount_pct = 15");
+    std::fs::write(&policy, text).unwrap();
+
+    // The owner now stages discounts above 15%: the 8折 discount waits, and so does its banner.
+    let (code, out, err) = home.run(&["chat", MID_AUTUMN]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(out.matches("等待店主批准").count(), 2, "{out}");
+    assert!(out.contains("已跳过:依赖的任务 t1 未完成(等待批准)"), "{out}");
+    assert_eq!(home.count("SELECT COUNT(*) FROM promotions").await, 0);
+    assert_eq!(home.count("SELECT COUNT(*) FROM assets").await, 0);
+    let pending = home.json(&["approvals", "list", "--json"]);
+    let discount = pending.as_array().unwrap().iter().find(|a| a["skill"] == "promo.create_discount").unwrap();
+    assert_eq!(discount["rule"], "employee.promotions.approval_above_discount_pct");
+    let id = discount["id"].as_i64().unwrap().to_string();
+
+    // Approving creates the discount, then the banner that waited on it; the campaign still waits.
+    let approved = home.json(&["approvals", "approve", &id, "--json"]);
+    assert_eq!(approved["status"], "done", "{approved:#}");
+    let resumed = approved["resumed"].as_array().unwrap();
+    assert_eq!(resumed.len(), 1, "{approved:#}");
+    assert_eq!((resumed[0]["task_id"].as_str(), resumed[0]["status"].as_str()), (Some("t2"), Some("done")));
+    assert_eq!(home.count("SELECT COUNT(*) FROM promotions WHERE discount_bp = 2000").await, 1);
+    assert_eq!(home.count("SELECT COUNT(*) FROM assets WHERE kind = 'banner'").await, 1);
+    assert_eq!(home.count("SELECT COUNT(*) FROM approvals WHERE status = 'pending'").await, 1);
+
+    // Approving the campaign resumes nothing more: the banner is made once.
+    let campaign = home.json(&["approvals", "list", "--json"])[0]["id"].as_i64().unwrap().to_string();
+    let approved = home.json(&["approvals", "approve", &campaign, "--json"]);
+    assert_eq!(approved["status"], "done", "{approved:#}");
+    assert_eq!(approved["resumed"], serde_json::json!([]));
+    assert_eq!(home.count("SELECT COUNT(*) FROM assets WHERE kind = 'banner'").await, 1);
+    let (code, _, _) = home.run(&["log", "verify"]);
+    assert_eq!(code, 0);
 }
 
 #[test]
