@@ -451,7 +451,13 @@ mod tests {
 
     #[test]
     fn approval_lifts_thresholds_but_never_caps() {
-        let p = default_policy();
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/default.toml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let strict = text.replace("# approval_above_discount_pct = 15", "approval_above_discount_pct = 15");
+        assert_ne!(strict, text, "the default policy shows the stricter knob, commented out");
+        let p = Policy::parse(&file, &strict, &catalog()).unwrap();
+        let allowed = Intent { discount: Some(Pct::whole(18)), ..Intent::default() };
+        assert_eq!(default_policy().decide("promotions", "promo.create_discount", &allowed, false), Decision::Allow);
         let big = Intent { discount: Some(Pct::whole(18)), ..Intent::default() };
         assert!(matches!(p.decide("promotions", "promo.create_discount", &big, false), Decision::NeedsApproval(_)));
         assert_eq!(p.decide("promotions", "promo.create_discount", &big, true), Decision::Allow);
