@@ -77,7 +77,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // The integrator's skill runs through the same gate and log as the built-in ones.
-    let report = crew.do_skill("analyst.cheap_products", serde_json::json!({"under": 30}), None).await?;
+    let report = crew.do_skill("analyst.cheap_products", serde_json::json!({"under": 30}), None, None).await?;
     println!("{:?}: {}", report.status, report.summary);
 
     println!("{:?}", crew.verify().await?);

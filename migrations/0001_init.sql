@@ -142,16 +142,34 @@ CREATE TABLE budget_days (
     PRIMARY KEY (shop_id, day)
 );
 
--- Every money movement, with the work-log entry that records it.
+-- Every money movement, with the work-log entry that records it. A line is written as
+-- `reserved` by the gate's conditional update and becomes `committed` with its effect, in the
+-- same transaction; a rolled-back step leaves no line and no reservation behind.
 CREATE TABLE ledger (
     id         INTEGER PRIMARY KEY,
     shop_id    BIGINT NOT NULL REFERENCES shops(id),
     day        TEXT NOT NULL,
-    amount_fen BIGINT NOT NULL,
+    amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
     purpose    TEXT NOT NULL,
     skill      TEXT NOT NULL,
-    log_seq    BIGINT NOT NULL,
+    employee   TEXT NOT NULL,
+    idem_key   TEXT NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('reserved', 'committed')),
+    log_seq    BIGINT,
     created_at TEXT NOT NULL
+);
+CREATE INDEX ledger_shop_day ON ledger (shop_id, day);
+
+-- One row per action that took effect, keyed by its idempotency key (a plan task's
+-- `plan/<id>/<task>`, an approval's `approval/<id>`, or the caller's own key), written in the
+-- effect's transaction: a retried or resumed action finds its row and does not run again.
+CREATE TABLE actions (
+    shop_id    BIGINT NOT NULL REFERENCES shops(id),
+    idem_key   TEXT NOT NULL,
+    log_seq    BIGINT NOT NULL,
+    summary    TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (shop_id, idem_key)
 );
 
 CREATE TABLE plans (
@@ -177,7 +195,8 @@ CREATE TABLE approvals (
     reason      TEXT NOT NULL,
     plan_id     BIGINT,
     task_id     TEXT,
-    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected', 'failed')),
+    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected', 'failed', 'expired')),
+    expires_at  TEXT NOT NULL,
     decided_at  TEXT,
     note        TEXT
 );

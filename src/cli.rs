@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::executor::{Progress, TaskOutcome};
 use crate::home::DEFAULT_HOME;
 use crate::lang::Lang;
+use crate::money::Money;
 use crate::plan::{Plan, Task};
 use crate::planner::Planned;
 use crate::skills::{StepReport, StepStatus};
@@ -72,6 +73,20 @@ pub enum Command {
         /// The employee who acts (default: the skill's own employee).
         #[arg(long = "as")]
         employee: Option<String>,
+        /// An idempotency key: a second call with the same key runs nothing and reports the first.
+        #[arg(long)]
+        key: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a stored plan again; tasks that already took effect are not repeated.
+    Resume {
+        plan: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Money spent against every cap, the campaigns, and whether the ledger matches the log.
+    Ledger {
         #[arg(long)]
         json: bool,
     },
@@ -205,12 +220,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Chat { request: Some(request), json } => chat(&crew, &request, json).await,
         Command::Chat { request: None, json } => interactive(&crew, json).await,
         Command::Plan { request, json } => plan(&crew, &request, json).await,
-        Command::Do { skill, args, employee, json } => {
+        Command::Do { skill, args, employee, key, json } => {
             let args: serde_json::Value = serde_json::from_str(&args).map_err(|e| Error::BadArgs {
                 skill: skill.clone(),
                 message: format!("--args is not valid JSON ({e}); write it like '{{\"discount_pct\": 20}}'"),
             })?;
-            let report = crew.do_skill(&skill, args, employee.as_deref()).await?;
+            let report = crew.do_skill(&skill, args, employee.as_deref(), key.as_deref()).await?;
             if json {
                 print_json(&report)?;
             } else {
@@ -221,6 +236,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Log { action: Some(LogAction::Verify { json }), .. } => verify(&crew, json).await,
         Command::Log { action: None, employee, since, json } => log(&crew, employee, since, json).await,
         Command::Approvals { action, json } => approvals(&crew, action, json).await,
+        Command::Resume { plan, json } => {
+            let result = crew.resume(plan, progress(&crew, json)).await?;
+            ran(&crew, &result, json)
+        }
+        Command::Ledger { json } => ledger(&crew, json).await,
         Command::Employees { json } => employees(&crew, json),
         Command::Skills { json } => skills(&crew, json),
     }
@@ -335,10 +355,15 @@ async fn chat(crew: &Crew, request: &str, json: bool) -> Result<ExitCode> {
         }
     }
     let result = crew.chat(request, progress(crew, json)).await?;
+    ran(crew, &result, json)
+}
+
+/// Prints how a plan run ended (the task lines were printed live) and picks the exit code.
+fn ran(crew: &Crew, result: &ChatResult, json: bool) -> Result<ExitCode> {
     if json {
-        print_json(&result)?;
+        print_json(result)?;
     }
-    match &result {
+    match result {
         ChatResult::NotUnderstood { answer, .. } => {
             if !json {
                 println!("{answer}");
@@ -366,6 +391,91 @@ async fn chat(crew: &Crew, request: &str, json: bool) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn ledger(crew: &Crew, json: bool) -> Result<ExitCode> {
+    let r = crew.ledger().await?;
+    if json {
+        print_json(&r)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let lang = crew.lang();
+    let money = |m: Money| format!("¥{}", m.short_text());
+    println!(
+        "{}",
+        lang.pick(
+            &format!("今天 {}:已花 {} / 每日预算 {}", r.today, money(r.spent_today), money(r.daily_cap)),
+            &format!("today {}: {} spent of the daily budget {}", r.today, money(r.spent_today), money(r.daily_cap)),
+        )
+    );
+    println!(
+        "{}",
+        lang.pick(
+            &format!("本月:已花 {} / 月度预算 {}", money(r.spent_month), money(r.monthly_cap)),
+            &format!("this month: {} spent of the monthly budget {}", money(r.spent_month), money(r.monthly_cap)),
+        )
+    );
+    if let Some(above) = r.approval_above {
+        println!(
+            "{}",
+            lang.pick(
+                &format!("单笔超过 {} 需店主批准", money(above)),
+                &format!("a single spend above {} waits for the owner", money(above))
+            )
+        );
+    }
+    for e in &r.employees {
+        println!(
+            "  {:<12} {}",
+            employee_name(crew, &e.employee),
+            lang.pick(
+                &format!("今天 {},本月 {}", money(e.today), money(e.month)),
+                &format!("today {}, this month {}", money(e.today), money(e.month))
+            )
+        );
+    }
+    if !r.campaigns.is_empty() {
+        println!("{}", lang.pick("推广计划:", "campaigns:"));
+    }
+    for c in &r.campaigns {
+        println!(
+            "  #{} {} [{}] {}–{}  {}",
+            c.id,
+            c.name,
+            c.status,
+            c.starts.get(..10).unwrap_or(&c.starts),
+            c.ends.get(..10).unwrap_or(&c.ends),
+            lang.pick(
+                &format!("总预算 {},已消耗 {}", money(c.total_budget), money(c.spent)),
+                &format!("budget {}, spent {}", money(c.total_budget), money(c.spent))
+            )
+        );
+    }
+    let check = if r.reconciled {
+        lang.pick(
+            &format!("账本与工作日志一致:{}", money(r.ledger_total)),
+            &format!("the ledger matches the work log: {}", money(r.ledger_total)),
+        )
+        .to_string()
+    } else {
+        lang.pick(
+            &format!(
+                "账本与工作日志不一致:账本 {},日志 {},预留未结 {}",
+                money(r.ledger_total),
+                money(r.log_total),
+                money(r.reserved)
+            ),
+            &format!(
+                "the ledger does not match the work log: ledger {}, log {}, reserved {}",
+                money(r.ledger_total),
+                money(r.log_total),
+                money(r.reserved)
+            ),
+        )
+        .to_string()
+    };
+    println!("{check}");
+    Ok(if r.reconciled { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }
 
 async fn interactive(crew: &Crew, json: bool) -> Result<ExitCode> {

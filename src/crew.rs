@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::executor::{self, Progress, TaskOutcome};
 use crate::home::Home;
 use crate::lang::{Lang, Text};
+use crate::money::Money;
 use crate::plan::{Plan, ProductRef, ShopContext, Task};
 use crate::planner::{self, Planned};
 use crate::policy::Policy;
@@ -118,11 +119,52 @@ pub struct Approval {
     pub plan_id: Option<i64>,
     pub task_id: Option<String>,
     pub status: String,
+    /// After this time the approval can no longer be given; the crew must be asked again.
+    pub expires_at: String,
     pub decided_at: Option<String>,
     pub note: Option<String>,
 }
 
-/// The result of a chat request.
+/// Spend against the caps, as `shopcrew ledger` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerReport {
+    /// Today in the shop's time zone.
+    pub today: NaiveDate,
+    pub daily_cap: Money,
+    pub spent_today: Money,
+    pub monthly_cap: Money,
+    pub spent_month: Money,
+    pub approval_above: Option<Money>,
+    pub employees: Vec<EmployeeSpend>,
+    pub campaigns: Vec<CampaignSpend>,
+    /// Committed ledger money, all time.
+    pub ledger_total: Money,
+    /// Money reserved by a step that has not committed yet (zero when nothing is running).
+    pub reserved: Money,
+    /// Money the work log's effect entries record, all time.
+    pub log_total: Money,
+    /// The ledger and the work log agree, and nothing is left reserved.
+    pub reconciled: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EmployeeSpend {
+    pub employee: String,
+    pub today: Money,
+    pub month: Money,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignSpend {
+    pub id: i64,
+    pub name: String,
+    pub status: String,
+    pub total_budget: Money,
+    pub spent: Money,
+    pub starts: String,
+    pub ends: String,
+}
+
 /// What approving a staged action did: the action itself, then any plan tasks that waited on it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Approved {
@@ -131,6 +173,7 @@ pub struct Approved {
     pub resumed: Vec<TaskOutcome>,
 }
 
+/// The result of a chat request.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum ChatResult {
@@ -301,6 +344,124 @@ impl Crew {
         Ok(ChatResult::Ran { plan_id, plan, tasks })
     }
 
+    /// Runs a stored plan again, for instance after a crash or once a cause of failure is
+    /// fixed. Every task runs under its plan key, so a task that already took effect is
+    /// reported as done and not repeated; the rest go through the gate as new.
+    pub async fn resume(&self, plan_id: i64, progress: Arc<dyn Progress>) -> Result<ChatResult> {
+        let plan = self.stored_plan(plan_id).await?;
+        let summary = match self.inner.lang {
+            Lang::Zh => format!("重新运行计划 #{plan_id}(已完成的任务不会重复)"),
+            Lang::En => format!("running plan #{plan_id} again (tasks already done are not repeated)"),
+        };
+        let mut entry = NewEntry::new(Actor::Owner, Kind::Plan, summary);
+        entry.plan_id = Some(plan_id);
+        entry.details = serde_json::json!({"resume": plan_id});
+        let mut tx = store::begin(&self.inner.db).await?;
+        worklog::append(&mut tx, self.inner.shop.id, &stamp(self.inner.clock.now()), &entry).await?;
+        tx.commit().await?;
+        let tasks = executor::execute(self, &plan, plan_id, progress).await?;
+        Ok(ChatResult::Ran { plan_id, plan, tasks })
+    }
+
+    async fn stored_plan(&self, plan_id: i64) -> Result<Plan> {
+        let plan_json: Option<String> =
+            sqlx::query_scalar("SELECT plan_json FROM plans WHERE shop_id = $1 AND id = $2")
+                .bind(self.inner.shop.id)
+                .bind(plan_id)
+                .fetch_optional(&self.inner.db)
+                .await?;
+        let plan_json = plan_json.ok_or(Error::NoSuchPlan(plan_id))?;
+        serde_json::from_str(&plan_json)
+            .map_err(|e| Error::InvalidPlan(format!("stored plan #{plan_id} cannot be read: {e}")))
+    }
+
+    /// Spend against every cap, the campaigns, and whether the ledger agrees with the log.
+    pub async fn ledger(&self) -> Result<LedgerReport> {
+        let shop_id = self.inner.shop.id;
+        let today = self.today();
+        let month_start = today.with_day(1).unwrap_or(today);
+        let next_month = month_start.checked_add_months(chrono::Months::new(1)).unwrap_or(month_start);
+        let (m0, m1, d) = (month_start.to_string(), next_month.to_string(), today.to_string());
+        let db = &self.inner.db;
+        let (spent_today, spent_month): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN day = $2 THEN amount_fen ELSE 0 END), 0), \
+                    COALESCE(SUM(CASE WHEN day >= $3 AND day < $4 THEN amount_fen ELSE 0 END), 0) \
+             FROM ledger WHERE shop_id = $1",
+        )
+        .bind(shop_id)
+        .bind(&d)
+        .bind(&m0)
+        .bind(&m1)
+        .fetch_one(db)
+        .await?;
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT employee, COALESCE(SUM(CASE WHEN day = $2 THEN amount_fen ELSE 0 END), 0), \
+                    COALESCE(SUM(CASE WHEN day >= $3 AND day < $4 THEN amount_fen ELSE 0 END), 0) \
+             FROM ledger WHERE shop_id = $1 GROUP BY employee ORDER BY employee",
+        )
+        .bind(shop_id)
+        .bind(&d)
+        .bind(&m0)
+        .bind(&m1)
+        .fetch_all(db)
+        .await?;
+        let employees = rows
+            .into_iter()
+            .map(|(employee, today, month)| EmployeeSpend {
+                employee,
+                today: Money::from_fen(today),
+                month: Money::from_fen(month),
+            })
+            .collect();
+        let campaigns = sqlx::query(
+            "SELECT id, name, status, total_budget_fen, spend_fen, starts_at, ends_at FROM ad_campaigns \
+             WHERE shop_id = $1 ORDER BY id",
+        )
+        .bind(shop_id)
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(|r| CampaignSpend {
+            id: r.get("id"),
+            name: r.get("name"),
+            status: r.get("status"),
+            total_budget: Money::from_fen(r.get("total_budget_fen")),
+            spent: Money::from_fen(r.get("spend_fen")),
+            starts: r.get("starts_at"),
+            ends: r.get("ends_at"),
+        })
+        .collect();
+        let (ledger_total, reserved): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN status = 'committed' THEN amount_fen ELSE 0 END), 0), \
+                    COALESCE(SUM(CASE WHEN status = 'reserved' THEN amount_fen ELSE 0 END), 0) \
+             FROM ledger WHERE shop_id = $1",
+        )
+        .bind(shop_id)
+        .fetch_one(db)
+        .await?;
+        let log_total: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(amount_fen), 0) FROM work_log WHERE shop_id = $1 AND kind = 'effect'",
+        )
+        .bind(shop_id)
+        .fetch_one(db)
+        .await?;
+        let budget = &self.inner.policy.budget;
+        Ok(LedgerReport {
+            today,
+            daily_cap: budget.daily,
+            spent_today: Money::from_fen(spent_today),
+            monthly_cap: budget.monthly,
+            spent_month: Money::from_fen(spent_month),
+            approval_above: budget.approval_above,
+            employees,
+            campaigns,
+            ledger_total: Money::from_fen(ledger_total),
+            reserved: Money::from_fen(reserved),
+            log_total: Money::from_fen(log_total),
+            reconciled: ledger_total == log_total && reserved == 0,
+        })
+    }
+
     fn env(&self) -> Env<'_> {
         Env {
             db: &self.inner.db,
@@ -323,6 +484,7 @@ impl Crew {
             plan_id: Some(plan_id),
             task_id: Some(task.id.clone()),
             approval: None,
+            key: Some(skills::StepRequest::plan_key(plan_id, &task.id)),
         };
         skills::run_step(&self.env(), &req).await
     }
@@ -350,7 +512,16 @@ impl Crew {
     }
 
     /// `shopcrew do`: one skill call by one employee (the skill's own employee by default).
-    pub async fn do_skill(&self, skill: &str, args: serde_json::Value, employee: Option<&str>) -> Result<StepReport> {
+    ///
+    /// With a `key`, the call is idempotent: once an action with that key took effect, calling
+    /// again reports the earlier effect and runs nothing.
+    pub async fn do_skill(
+        &self,
+        skill: &str,
+        args: serde_json::Value,
+        employee: Option<&str>,
+        key: Option<&str>,
+    ) -> Result<StepReport> {
         let doc = self.inner.catalog.skill(skill).ok_or_else(|| Error::UnknownSkill(skill.to_string()))?;
         let employee = employee.unwrap_or(&doc.employee).to_string();
         if self.inner.catalog.employee(&employee).is_none() {
@@ -366,6 +537,7 @@ impl Crew {
             plan_id: None,
             task_id: None,
             approval: None,
+            key: key.map(|k| format!("key/{k}")),
         };
         skills::run_step(&self.env(), &req).await
     }
@@ -382,8 +554,9 @@ impl Crew {
 
     /// Approvals, newest first; only pending ones unless `all`.
     pub async fn approvals(&self, all: bool) -> Result<Vec<Approval>> {
+        self.expire_stale().await?;
         let rows = sqlx::query(
-            "SELECT id, created_at, employee, skill, args, digest, rule, reason, plan_id, task_id, status, decided_at, note \
+            "SELECT id, created_at, employee, skill, args, digest, rule, reason, plan_id, task_id, status, expires_at, decided_at, note \
              FROM approvals WHERE shop_id = $1 AND ($2 OR status = 'pending') ORDER BY id DESC",
         )
         .bind(self.inner.shop.id)
@@ -395,7 +568,7 @@ impl Crew {
 
     pub async fn approval(&self, id: i64) -> Result<Approval> {
         let row = sqlx::query(
-            "SELECT id, created_at, employee, skill, args, digest, rule, reason, plan_id, task_id, status, decided_at, note \
+            "SELECT id, created_at, employee, skill, args, digest, rule, reason, plan_id, task_id, status, expires_at, decided_at, note \
              FROM approvals WHERE shop_id = $1 AND id = $2",
         )
         .bind(self.inner.shop.id)
@@ -425,6 +598,10 @@ impl Crew {
             plan_id: a.plan_id,
             task_id: a.task_id.clone(),
             approval: Some(id),
+            key: Some(match (a.plan_id, a.task_id.as_deref()) {
+                (Some(plan_id), Some(task_id)) => skills::StepRequest::plan_key(plan_id, task_id),
+                _ => format!("approval/{id}"),
+            }),
         };
         let step = skills::run_step(&self.env(), &req).await?;
         let task = Task {
@@ -454,13 +631,7 @@ impl Crew {
         progress: Arc<dyn Progress>,
     ) -> Result<Vec<TaskOutcome>> {
         let shop_id = self.inner.shop.id;
-        let plan_json: String = sqlx::query_scalar("SELECT plan_json FROM plans WHERE shop_id = $1 AND id = $2")
-            .bind(shop_id)
-            .bind(plan_id)
-            .fetch_one(&self.inner.db)
-            .await?;
-        let plan: Plan = serde_json::from_str(&plan_json)
-            .map_err(|e| Error::InvalidPlan(format!("stored plan #{plan_id} cannot be read: {e}")))?;
+        let plan = self.stored_plan(plan_id).await?;
         let rows = sqlx::query(
             "SELECT task_id, kind, details FROM work_log WHERE shop_id = $1 AND plan_id = $2 AND task_id IS NOT NULL",
         )
@@ -531,7 +702,46 @@ impl Crew {
         Ok(())
     }
 
+    /// Marks pending approvals past their expiry as expired, logging each.
+    async fn expire_stale(&self) -> Result<()> {
+        let at = stamp(self.inner.clock.now());
+        let mut tx = store::begin(&self.inner.db).await?;
+        #[derive(sqlx::FromRow)]
+        struct Expired {
+            id: i64,
+            employee: String,
+            skill: String,
+            plan_id: Option<i64>,
+            task_id: Option<String>,
+        }
+        let expired: Vec<Expired> = sqlx::query_as(
+            "UPDATE approvals SET status = 'expired', decided_at = $2 \
+             WHERE shop_id = $1 AND status = 'pending' AND expires_at <= $2 \
+             RETURNING id, employee, skill, plan_id, task_id",
+        )
+        .bind(self.inner.shop.id)
+        .bind(&at)
+        .fetch_all(&mut *tx)
+        .await?;
+        for Expired { id, employee, skill, plan_id, task_id } in expired {
+            let summary = match self.inner.lang {
+                Lang::Zh => format!("审批 #{id} 已过期({skill}),未执行;需要时请重新提出"),
+                Lang::En => format!("approval #{id} expired ({skill}); nothing was run, ask again if still wanted"),
+            };
+            let mut entry = NewEntry::new(Actor::System, Kind::Approval, summary);
+            entry.plan_id = plan_id;
+            entry.task_id = task_id;
+            entry.employee = Some(employee);
+            entry.skill = Some(skill);
+            entry.details = serde_json::json!({"approval": id, "decision": "expired"});
+            worklog::append(&mut tx, self.inner.shop.id, &at, &entry).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn pending(&self, id: i64) -> Result<Approval> {
+        self.expire_stale().await?;
         let a = self.approval(id).await?;
         if a.status != "pending" {
             return Err(Error::ApprovalNotPending { id, status: a.status });
@@ -610,6 +820,7 @@ fn approval_from(r: &sqlx::sqlite::SqliteRow) -> Approval {
         plan_id: r.get("plan_id"),
         task_id: r.get("task_id"),
         status: r.get("status"),
+        expires_at: r.get("expires_at"),
         decided_at: r.get("decided_at"),
         note: r.get("note"),
     }

@@ -68,6 +68,9 @@ pub enum Error {
     #[error("no approval #{0}; run `shopcrew approvals` to list them")]
     NoSuchApproval(i64),
 
+    #[error("no plan #{0} in this shop; `shopcrew log` shows the plans that ran")]
+    NoSuchPlan(i64),
+
     #[error("approval #{id} is {status}, not pending")]
     ApprovalNotPending { id: i64, status: String },
 

@@ -36,6 +36,7 @@ use crate::catalog::Catalog;
 use crate::clock::stamp;
 use crate::error::{Error, Result};
 use crate::lang::{Lang, Text};
+use crate::ledger::{self, Caps, Spender};
 use crate::money::Money;
 use crate::policy::{Decision, Intent, Policy, Spend, Verdict};
 use crate::store::{self, Db, Shop};
@@ -192,6 +193,9 @@ pub struct Cx<'a> {
     conn: &'a mut SqliteConnection,
     policy: &'a Policy,
     skill: &'a str,
+    /// The action's idempotency key; its ledger lines carry it.
+    key: &'a str,
+    at: &'a str,
     approved: bool,
     authorized: bool,
     spend: Option<Spend>,
@@ -212,7 +216,9 @@ impl<'a> Cx<'a> {
             Decision::NeedsApproval(v) => return Err(Halt::NeedsApproval(v)),
         }
         if let Some(spend) = intent.spend {
-            if let Some(verdict) = crate::ledger::reserve(self.conn, self.shop.id, &self.policy.budget, &spend).await? {
+            let caps = Caps::shop(&self.policy.budget);
+            let who = Spender { employee: self.employee, skill: self.skill, key: self.key };
+            if let Some(verdict) = ledger::reserve(self.conn, self.shop.id, &caps, &spend, &who, self.at).await? {
                 return Err(Halt::Denied(verdict));
             }
             self.spend = Some(spend);
@@ -259,6 +265,16 @@ pub struct StepRequest {
     pub task_id: Option<String>,
     /// Set when the owner approved this exact action.
     pub approval: Option<i64>,
+    /// The idempotency key: an action whose key already took effect is not run again.
+    /// `None` for a one-off action.
+    pub key: Option<String>,
+}
+
+impl StepRequest {
+    /// The key a plan's task runs under, whether it runs in the plan or after an approval.
+    pub fn plan_key(plan_id: i64, task_id: &str) -> String {
+        format!("plan/{plan_id}/{task_id}")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -298,6 +314,9 @@ pub struct Env<'a> {
     pub lang: Lang,
 }
 
+/// How long a staged action waits for the owner before it expires.
+pub const APPROVAL_TTL_HOURS: i64 = 72;
+
 /// The digest an approval is bound to: employee, skill and canonical arguments.
 pub fn action_digest(employee: &str, skill: &str, args: &serde_json::Value) -> String {
     // serde_json keeps object keys sorted, so `to_string` is canonical for a given value.
@@ -314,7 +333,14 @@ pub fn action_digest(employee: &str, skill: &str, args: &serde_json::Value) -> S
 pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
     let skill = env.registry.get(&req.skill).ok_or_else(|| Error::UnknownSkill(req.skill.clone()))?;
     let at = stamp(env.now);
+    let key = req.key.clone().unwrap_or_else(|| one_off_key(&at, req));
     let mut tx = store::begin(env.db).await?;
+    if req.key.is_some()
+        && let Some(done) = already_done(&mut tx, env.shop.id, &key).await?
+    {
+        tx.rollback().await?;
+        return replayed(env, req, &key, done).await;
+    }
     let mut cx = Cx {
         shop: env.shop,
         now: env.now,
@@ -325,6 +351,8 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
         conn: &mut tx,
         policy: env.policy,
         skill: &req.skill,
+        key: &key,
+        at: &at,
         approved: req.approval.is_some(),
         authorized: false,
         spend: None,
@@ -363,9 +391,22 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
                 "args": req.args, "result": outcome.details, "files": outcome.files, "approval": req.approval,
             });
             entry.amount = amount;
+            entry.details["key"] = serde_json::json!(req.key);
             let seq = worklog::append(&mut tx, env.shop.id, &at, &entry).await?;
-            if let Some(spend) = &spend {
-                crate::ledger::record(&mut tx, env.shop.id, spend, &req.skill, seq, &at).await?;
+            if spend.is_some() {
+                ledger::commit(&mut tx, env.shop.id, &key, seq).await?;
+            }
+            if req.key.is_some() {
+                sqlx::query(
+                    "INSERT INTO actions (shop_id, idem_key, log_seq, summary, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(env.shop.id)
+                .bind(&key)
+                .bind(seq)
+                .bind(&entry.summary)
+                .bind(&at)
+                .execute(&mut *tx)
+                .await?;
             }
             if let Some(id) = req.approval {
                 close_approval(&mut tx, id, "approved", None, &at).await?;
@@ -409,9 +450,10 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
                 Halt::NeedsApproval(v) => {
                     let mut tx = store::begin(env.db).await?;
                     let digest = action_digest(&req.employee, &req.skill, &req.args);
+                    let expires = stamp(env.now + chrono::Duration::hours(APPROVAL_TTL_HOURS));
                     let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO approvals (shop_id, created_at, employee, skill, args, digest, rule, reason, plan_id, task_id) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                        "INSERT INTO approvals (shop_id, created_at, employee, skill, args, digest, rule, reason, plan_id, task_id, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
                     )
                     .bind(env.shop.id)
                     .bind(&at)
@@ -423,6 +465,7 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
                     .bind(serde_json::to_string(&v.reason).unwrap_or_default())
                     .bind(req.plan_id)
                     .bind(&req.task_id)
+                    .bind(&expires)
                     .fetch_one(&mut *tx)
                     .await?;
                     let summary = match env.lang {
@@ -443,6 +486,55 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
         }
     }
     Ok(report)
+}
+
+/// A key no other action shares, for actions that are not retried under a key of their own.
+fn one_off_key(at: &str, req: &StepRequest) -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let mut h = Sha256::new();
+    h.update(format!("{at}\0{}\0{nanos}\0{n}\0{}", std::process::id(), req.skill).as_bytes());
+    format!("once/{}", &hex::encode(h.finalize())[..32])
+}
+
+/// The earlier effect of an action key, if it took effect.
+async fn already_done(conn: &mut SqliteConnection, shop_id: i64, key: &str) -> Result<Option<(i64, String)>> {
+    Ok(sqlx::query_as("SELECT log_seq, summary FROM actions WHERE shop_id = $1 AND idem_key = $2")
+        .bind(shop_id)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+/// Reports (and logs) an action that already took effect under its key; nothing runs again.
+async fn replayed(env: &Env<'_>, req: &StepRequest, key: &str, (seq, summary): (i64, String)) -> Result<StepReport> {
+    let note = match env.lang {
+        Lang::Zh => format!("已于记录 #{seq} 完成,不再重复执行:{summary}"),
+        Lang::En => format!("already done in log entry #{seq}, not run again: {summary}"),
+    };
+    let mut entry = NewEntry::new(req.actor, Kind::Decision, note.clone());
+    entry.plan_id = req.plan_id;
+    entry.task_id = req.task_id.clone();
+    entry.employee = Some(req.employee.clone());
+    entry.skill = Some(req.skill.clone());
+    entry.details = serde_json::json!({"duplicate_of": seq, "key": key});
+    let mut tx = store::begin(env.db).await?;
+    worklog::append(&mut tx, env.shop.id, &stamp(env.now), &entry).await?;
+    tx.commit().await?;
+    Ok(StepReport {
+        employee: req.employee.clone(),
+        skill: req.skill.clone(),
+        task_id: req.task_id.clone(),
+        status: StepStatus::Done,
+        summary: note,
+        rule: None,
+        details: serde_json::json!({"duplicate_of": seq}),
+        files: Vec::new(),
+        amount: None,
+        approval_id: req.approval,
+        log_seq: seq,
+    })
 }
 
 async fn fail(

@@ -105,7 +105,7 @@ async fn concurrent_spends_never_exceed_the_daily_budget() {
         let crew = crew.clone();
         set.spawn(async move {
             let args = serde_json::json!({"daily_budget": 100, "days": 1, "products": "cups"});
-            crew.do_skill("ops.create_ad_campaign", args, None).await.unwrap().status
+            crew.do_skill("ops.create_ad_campaign", args, None, None).await.unwrap().status
         });
     }
     let mut done = 0;

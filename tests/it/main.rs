@@ -6,4 +6,5 @@ mod common;
 mod cli;
 mod demo;
 mod gate;
+mod ledger;
 mod worklog;
