@@ -173,13 +173,30 @@ CREATE TABLE actions (
 );
 
 CREATE TABLE plans (
-    id         INTEGER PRIMARY KEY,
-    shop_id    BIGINT NOT NULL REFERENCES shops(id),
-    source     TEXT NOT NULL,
-    request    TEXT NOT NULL,
-    plan_json  TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    id             INTEGER PRIMARY KEY,
+    shop_id        BIGINT NOT NULL REFERENCES shops(id),
+    source         TEXT NOT NULL,
+    request        TEXT NOT NULL,
+    plan_json      TEXT NOT NULL,
+    -- The policy version (latest policy_changes id, 0 for the file alone) it was planned under.
+    policy_version BIGINT NOT NULL DEFAULT 0,
+    created_at     TEXT NOT NULL
 );
+
+-- The owner's grants, revocations, pauses and resumes, never edited: each row's id is the
+-- policy version it starts, and each has its work-log entry.
+CREATE TABLE policy_changes (
+    id       INTEGER PRIMARY KEY,
+    shop_id  BIGINT NOT NULL REFERENCES shops(id),
+    at       TEXT NOT NULL,
+    kind     TEXT NOT NULL CHECK (kind IN ('grant', 'revoke', 'pause', 'resume')),
+    employee TEXT,
+    knob     TEXT,
+    value    TEXT,
+    until    TEXT,
+    log_seq  BIGINT NOT NULL
+);
+CREATE INDEX policy_changes_shop ON policy_changes (shop_id, id);
 
 -- Actions staged for the owner, bound to the exact action by a digest of
 -- employee, skill and canonical arguments.

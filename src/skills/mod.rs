@@ -411,6 +411,7 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
             if let Some(id) = req.approval {
                 close_approval(&mut tx, id, "approved", None, &at).await?;
             }
+            hold_before_commit().await;
             tx.commit().await?;
             report.summary = entry.summary;
             report.details = outcome.details;
@@ -486,6 +487,17 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
         }
     }
     Ok(report)
+}
+
+/// Crash tests widen the window between an effect's writes and its commit with
+/// `SHOPCREW_HOLD_BEFORE_COMMIT_MS`, so a kill lands inside the transaction. Unset, it costs
+/// one environment read per process.
+async fn hold_before_commit() {
+    static HOLD: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    let hold = HOLD.get_or_init(|| std::env::var("SHOPCREW_HOLD_BEFORE_COMMIT_MS").ok().and_then(|v| v.parse().ok()));
+    if let Some(ms) = *hold {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
 }
 
 /// A key no other action shares, for actions that are not retried under a key of their own.

@@ -101,7 +101,7 @@ async fn concurrent_spends_never_exceed_the_daily_budget() {
     let opts = Options::new(home.path(), clock);
     let (crew, _) = Crew::open(opts).await.unwrap();
     let mut set = tokio::task::JoinSet::new();
-    for _ in 0..16 {
+    for _ in 0..64 {
         let crew = crew.clone();
         set.spawn(async move {
             let args = serde_json::json!({"daily_budget": 100, "days": 1, "products": "cups"});
@@ -117,12 +117,12 @@ async fn concurrent_spends_never_exceed_the_daily_budget() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert_eq!((done, denied), (5, 11), "500 yuan a day buys five 100 yuan campaigns");
+    assert_eq!((done, denied), (5, 59), "500 yuan a day buys five 100 yuan campaigns");
     assert_eq!(home.count("SELECT spent_fen FROM budget_days").await, 50_000);
     assert_eq!(home.count("SELECT COALESCE(SUM(amount_fen), 0) FROM ledger").await, 50_000);
     let decisions =
         home.count("SELECT COUNT(*) FROM work_log WHERE kind = 'decision' AND details LIKE '%budget.daily%'").await;
-    assert_eq!(decisions, 11, "every refusal is logged");
+    assert_eq!(decisions, 59, "every refusal is logged");
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ mod common;
 
 mod cli;
 mod demo;
+mod durability;
 mod gate;
 mod ledger;
 mod worklog;
