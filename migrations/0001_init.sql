@@ -122,6 +122,19 @@ CREATE TABLE ad_campaigns (
     created_at         TEXT NOT NULL
 );
 
+-- Refunds the crew paid, for the per-day refund cap; the order carries its refunded total.
+CREATE TABLE refunds (
+    id         INTEGER PRIMARY KEY,
+    shop_id    BIGINT NOT NULL REFERENCES shops(id),
+    order_id   BIGINT NOT NULL REFERENCES orders(id),
+    amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
+    reason     TEXT NOT NULL,
+    day        TEXT NOT NULL,
+    employee   TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX refunds_shop_day ON refunds (shop_id, day, employee);
+
 -- Files the crew produced (banners, charts, copy), relative to the home directory.
 CREATE TABLE assets (
     id         INTEGER PRIMARY KEY,

@@ -257,6 +257,19 @@ impl Policy {
                 }
             }
         }
+        if let (Some(amount), Some(left)) = (intent.refund, intent.refundable)
+            && amount > left
+        {
+            return Decision::deny(
+                "order.refundable",
+                format!("退款 ¥{} 超过该订单剩余可退金额 ¥{}", amount.short_text(), left.short_text()),
+                format!(
+                    "refund ¥{} is more than the ¥{} left to refund on the order",
+                    amount.short_text(),
+                    left.short_text()
+                ),
+            );
+        }
         if let Some(amount) = intent.refund {
             let rule = format!("employee.{employee}.max_refund");
             match rules.max_refund {
@@ -343,6 +356,10 @@ pub struct Intent {
     pub coupon_value: Option<Money>,
     /// Money paid back to a customer.
     pub refund: Option<Money>,
+    /// What is left to refund on the order a refund is for.
+    pub refundable: Option<Money>,
+    /// What this employee already refunded today (shop-local).
+    pub refunded_today: Money,
     /// Budget money the action commits, by shop-local day.
     pub spend: Option<Spend>,
 }

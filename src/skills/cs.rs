@@ -319,3 +319,90 @@ mod tests {
         assert_eq!(classify("这个月饼多少钱"), Topic::Price);
     }
 }
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundArgs {
+    /// The order number, e.g. "D20261120-0012".
+    pub order: String,
+    /// Money paid back, in yuan; at most what is left to refund on the order.
+    pub amount: Money,
+    /// Why, in a few words, for the owner and the log.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+pub struct Refund;
+
+#[async_trait]
+impl TypedSkill for Refund {
+    const ID: &'static str = "cs.refund";
+    type Args = RefundArgs;
+
+    async fn run(&self, cx: &mut Cx<'_>, args: RefundArgs) -> Result<Outcome, Halt> {
+        if args.amount <= Money::ZERO {
+            return Err(bad_args(Self::ID, format!("amount must be above zero, not ¥{}", args.amount.yuan_text())));
+        }
+        let order = sqlx::query("SELECT id, total_fen, refunded_fen FROM orders WHERE shop_id = $1 AND order_no = $2")
+            .bind(cx.shop.id)
+            .bind(&args.order)
+            .fetch_optional(cx.read())
+            .await?
+            .ok_or_else(|| bad_args(Self::ID, format!("no order `{}` in this shop", args.order)))?;
+        let (order_id, total, refunded): (i64, i64, i64) =
+            (order.get("id"), order.get("total_fen"), order.get("refunded_fen"));
+        let refundable = Money::from_fen(total - refunded);
+        let refunded_today: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE shop_id = $1 AND day = $2 AND employee = $3",
+        )
+        .bind(cx.shop.id)
+        .bind(cx.today.to_string())
+        .bind(cx.employee)
+        .fetch_one(cx.read())
+        .await?;
+        let intent = Intent {
+            refund: Some(args.amount),
+            refundable: Some(refundable),
+            refunded_today: Money::from_fen(refunded_today),
+            ..Intent::default()
+        };
+        let (shop_id, day, employee, at) = (cx.shop.id, cx.today.to_string(), cx.employee.to_string(), stamp(cx.now));
+        let conn = cx.authorize(intent).await?;
+        // Conditional on what is left, so two refunds of one order can never add up past it.
+        let updated = sqlx::query(
+            "UPDATE orders SET refunded_fen = refunded_fen + $2, \
+             status = CASE WHEN refunded_fen + $2 >= total_fen THEN 'refunded' ELSE 'partially_refunded' END \
+             WHERE id = $1 AND refunded_fen + $2 <= total_fen",
+        )
+        .bind(order_id)
+        .bind(args.amount.fen())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if updated != 1 {
+            return Err(bad_args(Self::ID, format!("order `{}` has changed; look at it again", args.order)));
+        }
+        sqlx::query(
+            "INSERT INTO refunds (shop_id, order_id, amount_fen, reason, day, employee, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(shop_id)
+        .bind(order_id)
+        .bind(args.amount.fen())
+        .bind(args.reason.as_deref().unwrap_or_default())
+        .bind(&day)
+        .bind(&employee)
+        .bind(&at)
+        .execute(&mut *conn)
+        .await?;
+        let amount = args.amount.short_text();
+        let summary = Text::new(
+            format!("已为订单 {} 退款 ¥{amount}", args.order),
+            format!("refunded ¥{amount} on order {}", args.order),
+        );
+        Ok(Outcome::new(
+            summary,
+            serde_json::json!({"order": args.order, "amount": args.amount, "left_to_refund": Money::from_fen(total - refunded - args.amount.fen()), "reason": args.reason}),
+        ))
+    }
+}

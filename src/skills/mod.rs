@@ -138,6 +138,7 @@ impl Registry {
             Arc::new(ops::SetPrice),
             Arc::new(design::Banner),
             Arc::new(cs::Reply),
+            Arc::new(cs::Refund),
             Arc::new(analyst::SalesReport),
             Arc::new(analyst::InventoryForecast),
         ];
