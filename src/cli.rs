@@ -19,6 +19,7 @@ use crate::executor::{Progress, TaskOutcome};
 use crate::home::DEFAULT_HOME;
 use crate::lang::Lang;
 use crate::money::Money;
+use crate::perms::OwnerChange;
 use crate::plan::{Plan, Task};
 use crate::planner::Planned;
 use crate::skills::{StepReport, StepStatus};
@@ -85,6 +86,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The owner's grants, revocations and pauses (effective at the next action).
+    Perms {
+        #[command(subcommand)]
+        action: Option<PermsAction>,
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// The rules in force, in words and in Cedar.
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
     /// Money spent against every cap, the campaigns, and whether the ledger matches the log.
     Ledger {
         #[arg(long)]
@@ -127,6 +140,41 @@ pub enum LogAction {
     Verify {
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PermsAction {
+    /// The rules in force now (one employee with --employee).
+    Show {
+        #[arg(long)]
+        employee: Option<String>,
+    },
+    /// Set a knob of an employee: `perms grant promotions max_discount_pct=30 --until 2026-11-29`.
+    Grant {
+        employee: String,
+        /// `knob=value`; `skills=<pattern>` adds a skill back.
+        setting: String,
+        /// A shop-local date (the grant lasts through that day) or an RFC 3339 time.
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Take a skill or pattern away: `perms revoke promotions promo.create_discount`.
+    Revoke { employee: String, pattern: String },
+    /// Stop one employee, or `all` (the kill switch).
+    Pause { who: String },
+    /// Lift a pause of one employee, or of `all`.
+    Resume { who: String },
+    /// Every change, oldest first, with the policy version it started.
+    History,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyAction {
+    /// The effective rules in words and in Cedar.
+    Explain {
+        #[arg(long)]
+        employee: Option<String>,
     },
 }
 
@@ -241,6 +289,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             ran(&crew, &result, json)
         }
         Command::Ledger { json } => ledger(&crew, json).await,
+        Command::Perms { action, json } => {
+            perms(&crew, action.unwrap_or(PermsAction::Show { employee: None }), json).await
+        }
+        Command::Policy { action: PolicyAction::Explain { employee } } => {
+            let effective = crew.effective_policy().await?;
+            println!("{}", effective.policy.explain(employee.as_deref(), crew.lang()));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Employees { json } => employees(&crew, json),
         Command::Skills { json } => skills(&crew, json),
     }
@@ -391,6 +447,89 @@ fn ran(crew: &Crew, result: &ChatResult, json: bool) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn perms(crew: &Crew, action: PermsAction, json: bool) -> Result<ExitCode> {
+    let lang = crew.lang();
+    let who = |w: String| if w == "all" { None } else { Some(w) };
+    let change = match action {
+        PermsAction::Show { employee } => {
+            let effective = crew.effective_policy().await?;
+            if json {
+                print_json(&serde_json::json!({
+                    "version": effective.version,
+                    "changes": effective.changes,
+                    "policy": &*effective.policy,
+                }))?;
+            } else {
+                println!(
+                    "{}",
+                    lang.pick(
+                        &format!("策略版本 {}(店主改动 {} 条生效中)", effective.version, effective.changes.len()),
+                        &format!(
+                            "policy version {} ({} owner changes in force)",
+                            effective.version,
+                            effective.changes.len()
+                        )
+                    )
+                );
+                for c in &effective.changes {
+                    println!("  v{} {}", c.version, crate::crew::describe_change(&c.change, lang));
+                }
+                println!("{}", effective.policy.explain(employee.as_deref(), lang));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        PermsAction::History => {
+            let rows = crew.perms_history().await?;
+            if json {
+                print_json(&rows)?;
+            } else if rows.is_empty() {
+                println!("{}", lang.pick("店主还没有改动过权限", "the owner has not changed any permission"));
+            }
+            if !json {
+                for r in &rows {
+                    println!(
+                        "v{} {} {}  (#{})",
+                        r.version,
+                        r.at,
+                        crate::crew::describe_change(&r.change, lang),
+                        r.log_seq
+                    );
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        PermsAction::Grant { employee, setting, until } => {
+            let (knob, value) = setting.split_once('=').ok_or_else(|| {
+                Error::Invalid(format!("`{setting}` is not knob=value; write it like max_discount_pct=30"))
+            })?;
+            let until = match until {
+                None => None,
+                Some(text) => Some(crate::worklog::until_stamp(&text, crew.shop().timezone).ok_or_else(|| {
+                    Error::Invalid(format!("--until `{text}` is not a date (2026-11-29) or an RFC 3339 time"))
+                })?),
+            };
+            OwnerChange::Grant { employee, knob: knob.trim().to_string(), value: value.trim().to_string(), until }
+        }
+        PermsAction::Revoke { employee, pattern } => OwnerChange::Revoke { employee, pattern },
+        PermsAction::Pause { who: w } => OwnerChange::Pause { employee: who(w) },
+        PermsAction::Resume { who: w } => OwnerChange::Resume { employee: who(w) },
+    };
+    let line = crate::crew::describe_change(&change, lang);
+    let version = crew.change_perms(change).await?;
+    if json {
+        print_json(&serde_json::json!({"version": version}))?;
+    } else {
+        println!(
+            "{}",
+            lang.pick(
+                &format!("{line}(策略版本 {version},下一个操作起生效)"),
+                &format!("{line} (policy version {version}, in force from the next action)")
+            )
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn ledger(crew: &Crew, json: bool) -> Result<ExitCode> {

@@ -19,6 +19,7 @@ use crate::executor::{self, Progress, TaskOutcome};
 use crate::home::Home;
 use crate::lang::{Lang, Text};
 use crate::money::Money;
+use crate::perms::{self, ChangeRow, Effective, OwnerChange, Perms};
 use crate::plan::{Plan, ProductRef, ShopContext, Task};
 use crate::planner::{self, Planned};
 use crate::policy::Policy;
@@ -61,7 +62,7 @@ struct Inner {
     catalog: Catalog,
     registry: Registry,
     shop: Shop,
-    policy: Policy,
+    perms: Perms,
     clock: SharedClock,
     lang: Lang,
 }
@@ -206,7 +207,7 @@ impl Crew {
         }
         let shop = pick_shop(&db, opts.shop.as_deref()).await?;
         let policy = Policy::load_for_shop(&home.policies_dir(), &shop.name, &catalog)?;
-        let inner = Inner { home, db, catalog, registry, shop, policy, clock: opts.clock, lang };
+        let inner = Inner { home, db, catalog, registry, shop, perms: Perms::new(policy), clock: opts.clock, lang };
         Ok((Crew { inner: Arc::new(inner) }, setup))
     }
 
@@ -238,8 +239,44 @@ impl Crew {
         &self.inner.registry
     }
 
+    /// The policy file's rules, without the owner's grants and revocations.
     pub fn policy(&self) -> &Policy {
-        &self.inner.policy
+        self.inner.perms.base()
+    }
+
+    /// The policy in force now: the file's rules with the owner's changes folded in.
+    pub async fn effective_policy(&self) -> Result<Effective> {
+        let mut conn = self.inner.db.acquire().await?;
+        self.inner.perms.effective(&mut conn, self.inner.shop.id, self.inner.clock.now()).await
+    }
+
+    /// `shopcrew perms grant|revoke|pause|resume`: checks the change against the policy in
+    /// force, then stores it with its log entry. Takes effect at the next gate check.
+    pub async fn change_perms(&self, change: OwnerChange) -> Result<i64> {
+        if let Some(employee) = change_employee(&change)
+            && self.inner.catalog.employee(employee).is_none_or(|e| e.id == "planner")
+        {
+            return Err(Error::UnknownEmployee(employee.to_string()));
+        }
+        let at = stamp(self.inner.clock.now());
+        let shop_id = self.inner.shop.id;
+        let mut tx = store::begin(&self.inner.db).await?;
+        let current = self.inner.perms.effective(&mut tx, shop_id, self.inner.clock.now()).await?;
+        self.inner.perms.check(&current.policy, &change)?;
+        let summary = describe_change(&change, self.inner.lang);
+        let mut entry = NewEntry::new(Actor::Owner, Kind::Permission, summary);
+        entry.employee = change_employee(&change).map(str::to_string);
+        entry.details = serde_json::json!({"change": change, "version": current.version + 1});
+        let seq = worklog::append(&mut tx, shop_id, &at, &entry).await?;
+        let version = perms::record(&mut tx, shop_id, &change, &at, seq).await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    /// Every change the owner made, oldest first.
+    pub async fn perms_history(&self) -> Result<Vec<ChangeRow>> {
+        let mut conn = self.inner.db.acquire().await?;
+        perms::history(&mut conn, self.inner.shop.id).await
     }
 
     pub fn lang(&self) -> Lang {
@@ -321,12 +358,15 @@ impl Crew {
             Planned::Plan(plan) => plan,
         };
         let plan_json = serde_json::to_string(&plan).unwrap_or_default();
+        let version = self.inner.perms.effective(&mut tx, shop_id, self.inner.clock.now()).await?.version;
         let plan_id: i64 = sqlx::query_scalar(
-            "INSERT INTO plans (shop_id, source, request, plan_json, created_at) VALUES ($1, 'offline', $2, $3, $4) RETURNING id",
+            "INSERT INTO plans (shop_id, source, request, plan_json, policy_version, created_at) \
+             VALUES ($1, 'offline', $2, $3, $4, $5) RETURNING id",
         )
         .bind(shop_id)
         .bind(&plan.request)
         .bind(&plan_json)
+        .bind(version)
         .bind(&at)
         .fetch_one(&mut *tx)
         .await?;
@@ -337,7 +377,7 @@ impl Crew {
         };
         let mut entry = NewEntry::new(Actor::Planner, Kind::Plan, summary);
         entry.plan_id = Some(plan_id);
-        entry.details = serde_json::json!({"source": "offline", "plan": plan});
+        entry.details = serde_json::json!({"source": "offline", "plan": plan, "policy_version": version});
         worklog::append(&mut tx, shop_id, &at, &entry).await?;
         tx.commit().await?;
         let tasks = executor::execute(self, &plan, plan_id, progress).await?;
@@ -445,7 +485,7 @@ impl Crew {
         .bind(shop_id)
         .fetch_one(db)
         .await?;
-        let budget = &self.inner.policy.budget;
+        let budget = &self.inner.perms.base().budget;
         Ok(LedgerReport {
             today,
             daily_cap: budget.daily,
@@ -466,7 +506,7 @@ impl Crew {
         Env {
             db: &self.inner.db,
             shop: &self.inner.shop,
-            policy: &self.inner.policy,
+            perms: &self.inner.perms,
             registry: &self.inner.registry,
             home: self.inner.home.root(),
             now: self.inner.clock.now(),
@@ -877,4 +917,35 @@ async fn create_shop(
     worklog::append(&mut tx, shop_id, &at, &entry).await?;
     tx.commit().await?;
     Ok(setup)
+}
+
+fn change_employee(change: &OwnerChange) -> Option<&str> {
+    match change {
+        OwnerChange::Grant { employee, .. } | OwnerChange::Revoke { employee, .. } => Some(employee),
+        OwnerChange::Pause { employee } | OwnerChange::Resume { employee } => employee.as_deref(),
+    }
+}
+
+/// One line for the owner, in the log and in `perms history`.
+pub fn describe_change(change: &OwnerChange, lang: Lang) -> String {
+    match (change, lang) {
+        (OwnerChange::Grant { employee, knob, value, until }, Lang::Zh) => format!(
+            "店主授权 {employee}:{knob} = {value}{}",
+            until.as_deref().map(|u| format!(",到 {u} 为止")).unwrap_or_default()
+        ),
+        (OwnerChange::Grant { employee, knob, value, until }, Lang::En) => format!(
+            "owner granted {employee}: {knob} = {value}{}",
+            until.as_deref().map(|u| format!(" until {u}")).unwrap_or_default()
+        ),
+        (OwnerChange::Revoke { employee, pattern }, Lang::Zh) => format!("店主收回 {employee} 的技能 {pattern}"),
+        (OwnerChange::Revoke { employee, pattern }, Lang::En) => format!("owner revoked {pattern} from {employee}"),
+        (OwnerChange::Pause { employee: Some(e) }, Lang::Zh) => format!("店主暂停了 {e}"),
+        (OwnerChange::Pause { employee: Some(e) }, Lang::En) => format!("owner paused {e}"),
+        (OwnerChange::Pause { employee: None }, Lang::Zh) => "店主暂停了全部员工".to_string(),
+        (OwnerChange::Pause { employee: None }, Lang::En) => "owner paused every employee".to_string(),
+        (OwnerChange::Resume { employee: Some(e) }, Lang::Zh) => format!("店主恢复了 {e}"),
+        (OwnerChange::Resume { employee: Some(e) }, Lang::En) => format!("owner resumed {e}"),
+        (OwnerChange::Resume { employee: None }, Lang::Zh) => "店主恢复了全部员工".to_string(),
+        (OwnerChange::Resume { employee: None }, Lang::En) => "owner resumed every employee".to_string(),
+    }
 }

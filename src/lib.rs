@@ -16,6 +16,7 @@ pub mod home;
 pub mod lang;
 pub mod ledger;
 pub mod money;
+pub mod perms;
 pub mod plan;
 pub mod planner;
 pub mod policy;

@@ -49,6 +49,8 @@ pub enum Kind {
     Approval,
     Error,
     Setup,
+    /// The owner granted, revoked, paused or resumed.
+    Permission,
 }
 
 impl Kind {
@@ -61,6 +63,7 @@ impl Kind {
             Kind::Approval => "approval",
             Kind::Error => "error",
             Kind::Setup => "setup",
+            Kind::Permission => "permission",
         }
     }
 }
@@ -340,6 +343,15 @@ pub async fn verify(conn: &mut SqliteConnection, shop_id: i64) -> Result<Verific
 pub fn since_stamp(text: &str, tz: chrono_tz::Tz) -> Option<String> {
     if let Ok(date) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
         return Some(crate::clock::stamp(crate::clock::local_midnight(tz, date)));
+    }
+    crate::clock::parse_stamp(text.trim()).map(crate::clock::stamp)
+}
+
+/// The end of a grant: through the whole of a shop-local date (so "until Sunday" includes
+/// Sunday), or an exact RFC 3339 time.
+pub fn until_stamp(text: &str, tz: chrono_tz::Tz) -> Option<String> {
+    if let Ok(date) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        return Some(crate::clock::stamp(crate::clock::local_midnight(tz, date.succ_opt()?)));
     }
     crate::clock::parse_stamp(text.trim()).map(crate::clock::stamp)
 }

@@ -38,6 +38,7 @@ use crate::error::{Error, Result};
 use crate::lang::{Lang, Text};
 use crate::ledger::{self, Caps, Spender};
 use crate::money::Money;
+use crate::perms::Perms;
 use crate::policy::{Decision, Intent, Policy, Spend, Verdict};
 use crate::store::{self, Db, Shop};
 use crate::worklog::{self, Actor, Kind, NewEntry};
@@ -217,7 +218,11 @@ impl<'a> Cx<'a> {
             Decision::NeedsApproval(v) => return Err(Halt::NeedsApproval(v)),
         }
         if let Some(spend) = intent.spend {
-            let caps = Caps::shop(&self.policy.budget);
+            let mut caps = Caps::shop(&self.policy.budget);
+            if let Some(rules) = self.policy.employees.get(self.employee) {
+                caps.employee_daily = rules.daily_budget;
+                caps.employee_monthly = rules.monthly_budget;
+            }
             let who = Spender { employee: self.employee, skill: self.skill, key: self.key };
             if let Some(verdict) = ledger::reserve(self.conn, self.shop.id, &caps, &spend, &who, self.at).await? {
                 return Err(Halt::Denied(verdict));
@@ -308,7 +313,8 @@ pub struct StepReport {
 pub struct Env<'a> {
     pub db: &'a Db,
     pub shop: &'a Shop,
-    pub policy: &'a Policy,
+    /// The policy file plus the owner's changes, read afresh at every step.
+    pub perms: &'a Perms,
     pub registry: &'a Registry,
     pub home: &'a Path,
     pub now: DateTime<Utc>,
@@ -336,6 +342,9 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
     let at = stamp(env.now);
     let key = req.key.clone().unwrap_or_else(|| one_off_key(&at, req));
     let mut tx = store::begin(env.db).await?;
+    // The policy in force now, read under the write lock: a revocation made a moment ago
+    // applies to this step, even inside a plan that started before it.
+    let effective = env.perms.effective(&mut tx, env.shop.id, env.now).await?;
     if req.key.is_some()
         && let Some(done) = already_done(&mut tx, env.shop.id, &key).await?
     {
@@ -350,7 +359,7 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
         employee: &req.employee,
         home: env.home,
         conn: &mut tx,
-        policy: env.policy,
+        policy: &effective.policy,
         skill: &req.skill,
         key: &key,
         at: &at,
@@ -393,6 +402,7 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
             });
             entry.amount = amount;
             entry.details["key"] = serde_json::json!(req.key);
+            entry.details["policy_version"] = serde_json::json!(effective.version);
             let seq = worklog::append(&mut tx, env.shop.id, &at, &entry).await?;
             if spend.is_some() {
                 ledger::commit(&mut tx, env.shop.id, &key, seq).await?;
@@ -437,8 +447,7 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
                         Lang::En => format!("denied: {} (rule {})", v.reason.en, v.rule),
                     };
                     let mut entry = base(Kind::Decision, summary);
-                    entry.details =
-                        serde_json::json!({"decision": "deny", "rule": v.rule, "reason": v.reason, "args": req.args});
+                    entry.details = serde_json::json!({"decision": "deny", "rule": v.rule, "reason": v.reason, "args": req.args, "policy_version": effective.version});
                     let seq = worklog::append(&mut tx, env.shop.id, &at, &entry).await?;
                     if let Some(id) = req.approval {
                         close_approval(&mut tx, id, "failed", Some(v.reason.get(env.lang)), &at).await?;

@@ -9,4 +9,5 @@ mod demo;
 mod durability;
 mod gate;
 mod ledger;
+mod perms;
 mod worklog;
