@@ -15,6 +15,7 @@ pub mod executor;
 pub mod home;
 pub mod lang;
 pub mod ledger;
+pub mod merkle;
 pub mod money;
 pub mod perms;
 pub mod plan;

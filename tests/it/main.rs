@@ -10,4 +10,5 @@ mod durability;
 mod gate;
 mod ledger;
 mod perms;
+mod rfc6962;
 mod worklog;
