@@ -232,7 +232,8 @@ CREATE TABLE approvals (
 );
 CREATE INDEX approvals_shop_status ON approvals (shop_id, status);
 
--- The work log: one row per step, hash-chained per shop.
+-- The work log: one row per step, hash-chained per shop, and the leaves of an RFC 6962
+-- Merkle tree whose signed roots are the checkpoints below.
 --   leaf_hash  = SHA-256(0x00 || canonical entry bytes)       (RFC 6962 leaf hashing)
 --   chain_hash = SHA-256(previous chain_hash || leaf_hash)     (32 zero bytes before entry 1)
 CREATE TABLE work_log (
@@ -253,6 +254,19 @@ CREATE TABLE work_log (
     PRIMARY KEY (shop_id, seq)
 );
 CREATE INDEX work_log_employee ON work_log (shop_id, employee);
+
+-- Signed checkpoints: the Merkle root of the first `size` leaf hashes, signed with the home's
+-- ed25519 key (keys/log.key). Verify checks every one, so cutting entries off the end of the
+-- log, or rewriting it, shows; a copy the owner keeps outside proves the same even if these
+-- rows are deleted too.
+CREATE TABLE checkpoints (
+    shop_id BIGINT NOT NULL REFERENCES shops(id),
+    size    BIGINT NOT NULL,
+    root    TEXT NOT NULL,
+    at      TEXT NOT NULL,
+    signed  TEXT NOT NULL,
+    PRIMARY KEY (shop_id, size)
+);
 
 -- Append-only inside the engine too; `log verify` catches edits made around it.
 CREATE TRIGGER work_log_no_update BEFORE UPDATE ON work_log

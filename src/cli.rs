@@ -136,8 +136,16 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum LogAction {
-    /// Recompute every hash and report the first bad entry.
+    /// Recompute every hash, check every signed checkpoint, and report the first bad entry.
     Verify {
+        /// A checkpoint saved earlier (`shopcrew log checkpoint > FILE`): prove the log extends it.
+        #[arg(long)]
+        against: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the newest signed checkpoint, for the owner to keep outside the shop.
+    Checkpoint {
         #[arg(long)]
         json: bool,
     },
@@ -255,7 +263,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let (crew, setup) = Crew::open(opts).await?;
-    if let Some(setup) = setup {
+    if let Some(setup) = &setup {
         // Zero-config: say what was set up, on stderr so JSON output stays clean.
         eprintln!(
             "{} {}",
@@ -263,11 +271,30 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             lang.pick(&format!("(数据目录 {})", cli.home.display()), &format!("(home {})", cli.home.display()))
         );
     }
-    match cli.command {
+    // Commands that may append to the work log end with a signed checkpoint of it, so a log
+    // cut short afterwards no longer matches the checkpoints.
+    let writes = match &cli.command {
+        Command::Chat { .. } | Command::Do { .. } | Command::Resume { .. } => true,
+        // Listing expires stale approvals, which is logged.
+        Command::Approvals { .. } => true,
+        Command::Perms { action, .. } => {
+            !matches!(action, None | Some(PermsAction::Show { .. } | PermsAction::History))
+        }
+        _ => setup.is_some(),
+    };
+    let code = dispatch(&crew, cli.command).await;
+    if writes {
+        crew.checkpoint().await?;
+    }
+    code
+}
+
+async fn dispatch(crew: &Crew, command: Command) -> Result<ExitCode> {
+    match command {
         Command::Init { .. } => Ok(ExitCode::SUCCESS),
-        Command::Chat { request: Some(request), json } => chat(&crew, &request, json).await,
-        Command::Chat { request: None, json } => interactive(&crew, json).await,
-        Command::Plan { request, json } => plan(&crew, &request, json).await,
+        Command::Chat { request: Some(request), json } => chat(crew, &request, json).await,
+        Command::Chat { request: None, json } => interactive(crew, json).await,
+        Command::Plan { request, json } => plan(crew, &request, json).await,
         Command::Do { skill, args, employee, key, json } => {
             let args: serde_json::Value = serde_json::from_str(&args).map_err(|e| Error::BadArgs {
                 skill: skill.clone(),
@@ -277,28 +304,31 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 print_json(&report)?;
             } else {
-                println!("{}", step_line(&crew, None, &report));
+                println!("{}", step_line(crew, None, &report));
             }
             Ok(step_code(&report))
         }
-        Command::Log { action: Some(LogAction::Verify { json }), .. } => verify(&crew, json).await,
-        Command::Log { action: None, employee, since, json } => log(&crew, employee, since, json).await,
-        Command::Approvals { action, json } => approvals(&crew, action, json).await,
-        Command::Resume { plan, json } => {
-            let result = crew.resume(plan, progress(&crew, json)).await?;
-            ran(&crew, &result, json)
+        Command::Log { action: Some(LogAction::Verify { json, against }), .. } => {
+            verify(crew, against.as_deref(), json).await
         }
-        Command::Ledger { json } => ledger(&crew, json).await,
+        Command::Log { action: Some(LogAction::Checkpoint { json }), .. } => checkpoint(crew, json).await,
+        Command::Log { action: None, employee, since, json } => log(crew, employee, since, json).await,
+        Command::Approvals { action, json } => approvals(crew, action, json).await,
+        Command::Resume { plan, json } => {
+            let result = crew.resume(plan, progress(crew, json)).await?;
+            ran(crew, &result, json)
+        }
+        Command::Ledger { json } => ledger(crew, json).await,
         Command::Perms { action, json } => {
-            perms(&crew, action.unwrap_or(PermsAction::Show { employee: None }), json).await
+            perms(crew, action.unwrap_or(PermsAction::Show { employee: None }), json).await
         }
         Command::Policy { action: PolicyAction::Explain { employee } } => {
             let effective = crew.effective_policy().await?;
             println!("{}", effective.policy.explain(employee.as_deref(), crew.lang()));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Employees { json } => employees(&crew, json),
-        Command::Skills { json } => skills(&crew, json),
+        Command::Employees { json } => employees(crew, json),
+        Command::Skills { json } => skills(crew, json),
     }
 }
 
@@ -667,28 +697,47 @@ async fn plan(crew: &Crew, request: &str, json: bool) -> Result<ExitCode> {
     }
 }
 
-async fn verify(crew: &Crew, json: bool) -> Result<ExitCode> {
-    let result = crew.verify().await?;
+async fn verify(crew: &Crew, against: Option<&std::path::Path>, json: bool) -> Result<ExitCode> {
+    let result = match against {
+        None => crew.verify().await?,
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+            crew.verify_against(&text).await?
+        }
+    };
     if json {
         print_json(&result)?;
     }
+    let lang = crew.lang();
     match result {
-        Verification::Ok { entries, head } => {
+        Verification::Ok { entries, head, root, checkpoints } => {
             if !json {
                 println!(
                     "{}",
-                    crew.lang().pick(
-                        &format!("工作日志完好:{entries} 条记录,链头 {}", &head[..16]),
-                        &format!("work log OK: {entries} entries, head {}", &head[..16])
+                    lang.pick(
+                        &format!(
+                            "工作日志完好:{entries} 条记录,链头 {},Merkle 根 {},{checkpoints} 个签名检查点均吻合",
+                            &head[..16],
+                            &root[..16]
+                        ),
+                        &format!(
+                            "work log OK: {entries} entries, head {}, Merkle root {}, all {checkpoints} signed checkpoints match",
+                            &head[..16],
+                            &root[..16]
+                        )
                     )
                 );
+                if against.is_some() {
+                    println!("{}", lang.pick("并且它延续了你保存的检查点", "and it extends the checkpoint you kept"));
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
         Verification::Broken { seq, problem } => {
             eprintln!(
                 "{}",
-                crew.lang().pick(
+                lang.pick(
                     &format!("工作日志校验失败:第 {seq} 条:{problem}"),
                     &format!("work log verification FAILED at entry {seq}: {problem}")
                 )
@@ -696,6 +745,29 @@ async fn verify(crew: &Crew, json: bool) -> Result<ExitCode> {
             Ok(ExitCode::from(2))
         }
     }
+}
+
+async fn checkpoint(crew: &Crew, json: bool) -> Result<ExitCode> {
+    let Some(signed) = crew.checkpoint().await? else {
+        return Err(Error::Checkpoint("the work log is empty; there is nothing to checkpoint yet".into()));
+    };
+    if json {
+        print_json(&serde_json::json!({
+            "checkpoint": signed.checkpoint,
+            "text": signed.to_text(),
+            "public_key": crew.log_public_key(),
+        }))?;
+    } else {
+        print!("{}", signed.to_text());
+        eprintln!(
+            "{}",
+            crew.lang().pick(
+                "保存这段文字;以后用 shopcrew log verify --against 文件 证明日志没有被截断或改写",
+                "keep this text; later, shopcrew log verify --against FILE proves the log was not cut or rewritten"
+            )
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn log(crew: &Crew, employee: Option<String>, since: Option<String>, json: bool) -> Result<ExitCode> {

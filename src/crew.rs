@@ -12,12 +12,14 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::catalog::{Catalog, Employee};
+use crate::checkpoint::{LogKey, SignedCheckpoint};
 use crate::clock::{SharedClock, local_date, stamp};
 use crate::demo::{self, DemoSummary};
 use crate::error::{Error, Result};
 use crate::executor::{self, Progress, TaskOutcome};
 use crate::home::Home;
 use crate::lang::{Lang, Text};
+use crate::merkle;
 use crate::money::Money;
 use crate::perms::{self, ChangeRow, Effective, OwnerChange, Perms};
 use crate::plan::{Plan, ProductRef, ShopContext, Task};
@@ -63,6 +65,8 @@ struct Inner {
     registry: Registry,
     shop: Shop,
     perms: Perms,
+    /// Signs the work log's checkpoints.
+    log_key: LogKey,
     clock: SharedClock,
     lang: Lang,
 }
@@ -207,7 +211,9 @@ impl Crew {
         }
         let shop = pick_shop(&db, opts.shop.as_deref()).await?;
         let policy = Policy::load_for_shop(&home.policies_dir(), &shop.name, &catalog)?;
-        let inner = Inner { home, db, catalog, registry, shop, perms: Perms::new(policy), clock: opts.clock, lang };
+        let log_key = LogKey::load_or_create(&home.root().join("keys"))?;
+        let perms = Perms::new(policy);
+        let inner = Inner { home, db, catalog, registry, shop, perms, log_key, clock: opts.clock, lang };
         Ok((Crew { inner: Arc::new(inner) }, setup))
     }
 
@@ -587,9 +593,64 @@ impl Crew {
         worklog::read(&mut conn, self.inner.shop.id, filter).await
     }
 
+    /// Checks every entry, the chain and every stored checkpoint.
     pub async fn verify(&self) -> Result<Verification> {
         let mut conn = self.inner.db.acquire().await?;
-        worklog::verify(&mut conn, self.inner.shop.id).await
+        worklog::verify(&mut conn, self.inner.shop.id, &self.inner.log_key.public(), &mut Vec::new()).await
+    }
+
+    /// Checks the log as [`Crew::verify`] does, then proves that it extends a checkpoint the
+    /// owner saved earlier (its text): same key, not shorter, and a consistency proof from its
+    /// root to today's. Catches a log cut short or rewritten even if the stored checkpoints
+    /// were removed with it.
+    pub async fn verify_against(&self, saved: &str) -> Result<Verification> {
+        let saved = SignedCheckpoint::parse(saved)?;
+        saved.verify(&self.inner.log_key.public())?;
+        let origin = self.origin();
+        if saved.checkpoint.origin != origin {
+            return Err(Error::Checkpoint(format!(
+                "that checkpoint is of `{}`, not of this shop's log `{origin}`",
+                saved.checkpoint.origin
+            )));
+        }
+        let mut leaves = Vec::new();
+        let mut conn = self.inner.db.acquire().await?;
+        let result = worklog::verify(&mut conn, self.inner.shop.id, &self.inner.log_key.public(), &mut leaves).await?;
+        let Verification::Ok { .. } = result else { return Ok(result) };
+        let (old, new) = (saved.checkpoint.size, leaves.len() as u64);
+        let at = &saved.checkpoint.at;
+        if old > new {
+            let problem =
+                format!("the log has {new} entries but your checkpoint of {at} has {old}: entries were removed");
+            return Ok(Verification::Broken { seq: new as i64 + 1, problem });
+        }
+        let proof = merkle::consistency_proof(&leaves, old).map_err(|e| Error::Checkpoint(e.to_string()))?;
+        let today = merkle::root(&leaves);
+        let holds = old == 0 || merkle::verify_consistency(old, new, &saved.checkpoint.root, &today, &proof).is_ok();
+        if !holds {
+            let problem =
+                format!("the log no longer extends your checkpoint of {at} ({old} entries): it was rewritten");
+            return Ok(Verification::Broken { seq: old as i64, problem });
+        }
+        Ok(result)
+    }
+
+    /// The newest signed checkpoint, made now if the log grew since the last one.
+    pub async fn checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
+        let mut tx = store::begin(&self.inner.db).await?;
+        let at = stamp(self.inner.clock.now());
+        let signed = worklog::seal(&mut tx, self.inner.shop.id, &self.origin(), &self.inner.log_key, &at).await?;
+        tx.commit().await?;
+        Ok(signed)
+    }
+
+    /// The public half of the log key, for verifying checkpoints elsewhere.
+    pub fn log_public_key(&self) -> String {
+        self.inner.log_key.public_hex()
+    }
+
+    fn origin(&self) -> String {
+        format!("shopcrew/{}", self.inner.shop.name)
     }
 
     /// Approvals, newest first; only pending ones unless `all`.

@@ -68,6 +68,9 @@ pub enum Error {
     #[error("no approval #{0}; run `shopcrew approvals` to list them")]
     NoSuchApproval(i64),
 
+    #[error("{0}")]
+    Checkpoint(String),
+
     #[error("no plan #{0} in this shop; `shopcrew log` shows the plans that ran")]
     NoSuchPlan(i64),
 

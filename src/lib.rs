@@ -6,6 +6,7 @@
 
 pub mod analytics;
 pub mod catalog;
+pub mod checkpoint;
 pub mod cli;
 pub mod clock;
 pub mod crew;

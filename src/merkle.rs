@@ -65,6 +65,39 @@ pub fn root(leaves: &[Hash]) -> Hash {
     }
 }
 
+/// Builds a tree leaf by leaf and gives the root of every prefix in O(log n): the tree of
+/// `n` leaves is its perfect subtrees, one per bit of `n`, largest first, folded from the right.
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    peaks: Vec<(u64, Hash)>,
+    size: u64,
+}
+
+impl Builder {
+    pub fn push(&mut self, leaf: Hash) {
+        self.peaks.push((1, leaf));
+        self.size += 1;
+        while let [.., (a, left), (b, right)] = self.peaks.as_slice()
+            && a == b
+        {
+            let merged = (a + b, node_hash(left, right));
+            self.peaks.truncate(self.peaks.len() - 2);
+            self.peaks.push(merged);
+        }
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The root of the leaves pushed so far.
+    pub fn root(&self) -> Hash {
+        let mut peaks = self.peaks.iter().rev();
+        let Some((_, last)) = peaks.next() else { return empty_root() };
+        peaks.fold(*last, |acc, (_, peak)| node_hash(peak, &acc))
+    }
+}
+
 /// The audit path of leaf `index`, from the leaf upwards.
 pub fn inclusion_proof(leaves: &[Hash], index: u64) -> Result<Vec<Hash>, ProofError> {
     let size = leaves.len() as u64;
@@ -274,6 +307,18 @@ mod tests {
         // The empty tree and the one-leaf tree of the empty string, as in RFC 6962 examples.
         assert_eq!(hex::encode(empty_root()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
         assert_eq!(hex::encode(leaf_hash(b"")), "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
+    }
+
+    #[test]
+    fn the_builder_gives_the_root_of_every_prefix() {
+        let all = leaves(70);
+        let mut b = Builder::default();
+        assert_eq!(b.root(), empty_root());
+        for (i, leaf) in all.iter().enumerate() {
+            b.push(*leaf);
+            assert_eq!(b.root(), root(&all[..=i]), "prefix of {}", i + 1);
+        }
+        assert_eq!(b.size(), 70);
     }
 
     #[test]

@@ -12,7 +12,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::{Row, SqliteConnection};
 
+use ed25519_dalek::VerifyingKey;
+
+use crate::checkpoint::{Checkpoint, LogKey, SignedCheckpoint};
 use crate::error::Result;
+use crate::merkle::{self, Builder, Hash};
 use crate::money::Money;
 
 /// Who acted.
@@ -289,13 +293,31 @@ pub async fn read(conn: &mut SqliteConnection, shop_id: i64, filter: &Filter) ->
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Verification {
-    Ok { entries: i64, head: String },
-    Broken { seq: i64, problem: String },
+    /// Every entry, the chain and every stored checkpoint hold. `root` is the Merkle root of
+    /// the whole log.
+    Ok {
+        entries: i64,
+        head: String,
+        root: String,
+        checkpoints: i64,
+    },
+    Broken {
+        seq: i64,
+        problem: String,
+    },
 }
 
-/// Recomputes every leaf and chain hash and checks the sequence has no gap.
-pub async fn verify(conn: &mut SqliteConnection, shop_id: i64) -> Result<Verification> {
+/// Recomputes every leaf and chain hash, checks the sequence has no gap, and checks every
+/// stored checkpoint: its signature (with `key`) and that the log's first `size` entries still
+/// have its root. `leaves` receives the recomputed leaf hashes.
+pub async fn verify(
+    conn: &mut SqliteConnection,
+    shop_id: i64,
+    key: &VerifyingKey,
+    leaves: &mut Vec<Hash>,
+) -> Result<Verification> {
     let rows = raw_rows(conn, shop_id, &Filter::default()).await?;
+    leaves.clear();
     let mut prev = [0u8; 32];
     for (i, r) in rows.iter().enumerate() {
         let expected = i as i64 + 1;
@@ -335,8 +357,98 @@ pub async fn verify(conn: &mut SqliteConnection, shop_id: i64) -> Result<Verific
             });
         }
         prev = chain;
+        leaves.push(leaf);
     }
-    Ok(Verification::Ok { entries: rows.len() as i64, head: hex::encode(prev) })
+    let checkpoints = stored_checkpoints(conn, shop_id).await?;
+    let mut tree = Builder::default();
+    let mut leaf_iter = leaves.iter();
+    for cp in &checkpoints {
+        let at = &cp.checkpoint.at;
+        if let Err(e) = cp.verify(key) {
+            let problem = format!("the checkpoint of {at} ({} entries) is not genuine: {e}", cp.checkpoint.size);
+            return Ok(Verification::Broken { seq: cp.checkpoint.size as i64, problem });
+        }
+        if cp.checkpoint.size > leaves.len() as u64 {
+            let problem = format!(
+                "the log ends at entry {} but the checkpoint of {at} covers {}: entries were cut from the end",
+                leaves.len(),
+                cp.checkpoint.size
+            );
+            return Ok(Verification::Broken { seq: leaves.len() as i64 + 1, problem });
+        }
+        while tree.size() < cp.checkpoint.size {
+            if let Some(leaf) = leaf_iter.next() {
+                tree.push(*leaf);
+            }
+        }
+        if tree.root() != cp.checkpoint.root {
+            let problem = format!(
+                "the first {} entries no longer have the root signed at {at}: the log was rewritten",
+                cp.checkpoint.size
+            );
+            return Ok(Verification::Broken { seq: cp.checkpoint.size as i64, problem });
+        }
+    }
+    Ok(Verification::Ok {
+        entries: rows.len() as i64,
+        head: hex::encode(prev),
+        root: hex::encode(merkle::root(leaves)),
+        checkpoints: checkpoints.len() as i64,
+    })
+}
+
+/// The stored checkpoints of a shop, smallest first.
+pub async fn stored_checkpoints(conn: &mut SqliteConnection, shop_id: i64) -> Result<Vec<SignedCheckpoint>> {
+    let texts: Vec<String> = sqlx::query_scalar("SELECT signed FROM checkpoints WHERE shop_id = $1 ORDER BY size")
+        .bind(shop_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    texts.iter().map(|t| SignedCheckpoint::parse(t)).collect()
+}
+
+/// Signs and stores a checkpoint of the log as it is, unless the newest one already covers
+/// it; returns the newest checkpoint. Runs in the caller's transaction (which holds the write
+/// lock), so the log cannot grow between reading its leaves and storing the root.
+pub async fn seal(
+    conn: &mut SqliteConnection,
+    shop_id: i64,
+    origin: &str,
+    key: &LogKey,
+    at: &str,
+) -> Result<Option<SignedCheckpoint>> {
+    let hashes: Vec<String> = sqlx::query_scalar("SELECT leaf_hash FROM work_log WHERE shop_id = $1 ORDER BY seq")
+        .bind(shop_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let newest: Option<String> =
+        sqlx::query_scalar("SELECT signed FROM checkpoints WHERE shop_id = $1 ORDER BY size DESC LIMIT 1")
+            .bind(shop_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let newest = newest.map(|t| SignedCheckpoint::parse(&t)).transpose()?;
+    if hashes.is_empty() || newest.as_ref().is_some_and(|c| c.checkpoint.size == hashes.len() as u64) {
+        return Ok(newest);
+    }
+    let mut tree = Builder::default();
+    for h in &hashes {
+        let leaf: Hash = hex::decode(h)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| crate::Error::Checkpoint(format!("a stored leaf hash is not 32 bytes of hex: {h}")))?;
+        tree.push(leaf);
+    }
+    let checkpoint =
+        Checkpoint { origin: origin.to_string(), size: tree.size(), root: tree.root(), at: at.to_string() };
+    let signed = key.sign(checkpoint);
+    sqlx::query("INSERT INTO checkpoints (shop_id, size, root, at, signed) VALUES ($1, $2, $3, $4, $5)")
+        .bind(shop_id)
+        .bind(signed.checkpoint.size as i64)
+        .bind(hex::encode(signed.checkpoint.root))
+        .bind(at)
+        .bind(signed.to_text())
+        .execute(&mut *conn)
+        .await?;
+    Ok(Some(signed))
 }
 
 /// Reads a `--since` value: a shop-local date (from its midnight) or an RFC 3339 instant.
