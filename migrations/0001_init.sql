@@ -122,6 +122,17 @@ CREATE TABLE ad_campaigns (
     created_at         TEXT NOT NULL
 );
 
+-- List-price changes, for the per-product daily rate limit and the owner's history.
+CREATE TABLE price_changes (
+    id         INTEGER PRIMARY KEY,
+    shop_id    BIGINT NOT NULL REFERENCES shops(id),
+    product_id BIGINT NOT NULL REFERENCES products(id),
+    from_fen   BIGINT NOT NULL,
+    to_fen     BIGINT NOT NULL,
+    at         TEXT NOT NULL
+);
+CREATE INDEX price_changes_product ON price_changes (shop_id, product_id, at);
+
 -- Refunds the crew paid, for the per-day refund cap; the order carries its refunded total.
 CREATE TABLE refunds (
     id         INTEGER PRIMARY KEY,

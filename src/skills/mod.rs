@@ -17,6 +17,7 @@ mod design;
 mod ops;
 mod promo;
 pub mod scope;
+pub mod stack;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

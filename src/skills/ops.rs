@@ -6,12 +6,15 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::promo::{date_range_text, window};
-use super::{Cx, Halt, Outcome, Scope, TypedSkill, bad_args};
-use crate::clock::stamp;
+use super::{Cx, Halt, Outcome, Scope, TypedSkill, bad_args, stack};
+use crate::clock::{local_midnight, stamp};
 use crate::lang::Text;
 use crate::money::Money;
 use crate::policy::{Intent, PriceChange, PriceLine, Spend};
 use crate::store;
+
+/// The end of "every promotion from now on", for overlap queries.
+const FOREVER: &str = "9999-12-31T00:00:00Z";
 
 fn default_days() -> u32 {
     7
@@ -135,12 +138,36 @@ impl TypedSkill for SetPrice {
         let product = store::find_product(cx.read(), shop.id, &args.product)
             .await?
             .ok_or_else(|| bad_args(Self::ID, format!("no product with SKU or unique title `{}`", args.product)))?;
+        // Promotions are rules on the list price: every one scheduled or running applies to the
+        // new price too, and the floor holds for the lowest price they stack to.
+        let now = stamp(cx.now);
+        let stack = stack::overlapping(cx.read(), shop.id, product.id, &now, FOREVER).await?;
+        let day_start = stamp(local_midnight(shop.timezone, cx.today));
+        let changes_today: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM price_changes WHERE shop_id = $1 AND product_id = $2 AND at >= $3",
+        )
+        .bind(shop.id)
+        .bind(product.id)
+        .bind(&day_start)
+        .fetch_one(cx.read())
+        .await?;
         let intent = Intent {
-            prices: vec![PriceLine { sku: product.sku.clone(), cost: product.cost, price: args.price }],
+            prices: vec![PriceLine { sku: product.sku.clone(), cost: product.cost, price: stack.lowest(args.price) }],
             price_change: Some(PriceChange { sku: product.sku.clone(), from: product.price, to: args.price }),
+            price_changes_today: Some(u32::try_from(changes_today).unwrap_or(u32::MAX)),
             ..Intent::default()
         };
         let conn = cx.authorize(intent).await?;
+        sqlx::query(
+            "INSERT INTO price_changes (shop_id, product_id, from_fen, to_fen, at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(shop.id)
+        .bind(product.id)
+        .bind(product.price.fen())
+        .bind(args.price.fen())
+        .bind(&now)
+        .execute(&mut *conn)
+        .await?;
         sqlx::query("UPDATE products SET price_fen = $1 WHERE id = $2")
             .bind(args.price.fen())
             .bind(product.id)

@@ -5,11 +5,12 @@ use chrono::{Days, NaiveDate};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Cx, Halt, Outcome, Scope, TypedSkill, bad_args, check_days};
+use super::{Cx, Halt, Outcome, Scope, TypedSkill, bad_args, check_days, stack};
 use crate::clock::{local_midnight, stamp};
 use crate::lang::Text;
 use crate::money::{Money, Pct};
 use crate::policy::{Intent, PriceLine, Spend};
+use crate::store;
 
 const MAX_DAYS: u32 = 90;
 
@@ -84,10 +85,16 @@ impl TypedSkill for CreateDiscount {
         if scope.products.is_empty() {
             return Err(bad_args(Self::ID, "the scope holds no listed product"));
         }
+        // The promotion price of each product, and the lowest price once it stacks with the
+        // promotions overlapping its window: the margin floor is checked on the latter.
+        let mut promo_prices = Vec::with_capacity(scope.products.len());
         let mut lines = Vec::with_capacity(scope.products.len());
         for p in &scope.products {
             let price = p.price.less_pct(args.discount_pct).ok_or_else(|| bad_args(Self::ID, "price overflow"))?;
-            lines.push(PriceLine { sku: p.sku.clone(), cost: p.cost, price });
+            promo_prices.push(price);
+            let mut stack = stack::overlapping(cx.read(), shop.id, p.id, &w.starts_at, &w.ends_at).await?;
+            stack.percents.push(args.discount_pct);
+            lines.push(PriceLine { sku: p.sku.clone(), cost: p.cost, price: stack.lowest(p.price) });
         }
         let intent = Intent { discount: Some(args.discount_pct), prices: lines.clone(), ..Intent::default() };
         let name = args.name.clone().unwrap_or_else(|| format!("{} {}", scope.label_zh, args.discount_pct.zhe_text()));
@@ -106,13 +113,13 @@ impl TypedSkill for CreateDiscount {
         .bind(&now)
         .fetch_one(&mut *conn)
         .await?;
-        for (p, line) in scope.products.iter().zip(&lines) {
+        for (p, price) in scope.products.iter().zip(&promo_prices) {
             sqlx::query(
                 "INSERT INTO promotion_products (promotion_id, product_id, promo_price_fen) VALUES ($1, $2, $3)",
             )
             .bind(id)
             .bind(p.id)
-            .bind(line.price.fen())
+            .bind(price.fen())
             .execute(&mut *conn)
             .await?;
         }
@@ -137,7 +144,10 @@ impl TypedSkill for CreateDiscount {
         let prices: Vec<_> = lines
             .iter()
             .zip(&scope.products)
-            .map(|(l, p)| serde_json::json!({"sku": l.sku, "price": p.price, "promo_price": l.price}))
+            .zip(&promo_prices)
+            .map(|((l, p), promo)| {
+                serde_json::json!({"sku": l.sku, "price": p.price, "promo_price": promo, "lowest_stacked": l.price})
+            })
             .collect();
         Ok(Outcome::new(
             summary,
@@ -194,7 +204,14 @@ impl TypedSkill for CreateCoupon {
             .unwrap_or_else(|| format!("满{}减{}", args.threshold.short_text(), args.value.short_text()));
         // Coupons are redeemed over their window, so their face value is budgeted the same way.
         let spend = Spend::spread(format!("coupon {name} × {}", args.quantity), total, w.start, w.days);
-        let intent = Intent { coupon_value: Some(args.value), spend: Some(spend), ..Intent::default() };
+        // A coupon applies to every listed product, on top of whatever else runs in its window.
+        let mut lines = Vec::new();
+        for p in store::products(cx.read(), shop.id).await?.into_iter().filter(|p| p.listed) {
+            let mut stack = stack::overlapping(cx.read(), shop.id, p.id, &w.starts_at, &w.ends_at).await?;
+            stack.coupons.push((args.threshold, args.value));
+            lines.push(PriceLine { sku: p.sku, cost: p.cost, price: stack.lowest(p.price) });
+        }
+        let intent = Intent { coupon_value: Some(args.value), spend: Some(spend), prices: lines, ..Intent::default() };
         let conn = cx.authorize(intent).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO promotions (shop_id, kind, name, scope, threshold_fen, value_fen, quantity, starts_at, ends_at, \

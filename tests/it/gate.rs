@@ -157,3 +157,65 @@ async fn a_prompt_injection_in_the_inbox_changes_nothing() {
     assert_eq!(home.count("SELECT COUNT(*) FROM promotions").await, 0);
     assert_eq!(home.count("SELECT COUNT(*) FROM messages WHERE status = 'open'").await, 0);
 }
+
+#[tokio::test]
+async fn the_margin_floor_holds_for_promotions_that_stack() {
+    // TW-001 costs ¥15.00 and lists at ¥22.00: its floor is ¥16.50.
+    let fresh = Home::with_demo();
+    assert_eq!(
+        fresh.count("SELECT cost_fen || '/' || price_fen = '1500/2200' FROM products WHERE sku = 'TW-001'").await,
+        1
+    );
+    let coupon = r#"{"threshold": 20, "value": 5, "quantity": 10}"#;
+    let (code, out, _) = fresh.run(&["do", "promo.create_coupon", "--args", coupon]);
+    assert_eq!(code, 0, "the coupon alone keeps every product above its floor: {out}");
+
+    let home = Home::with_demo();
+    let twenty = r#"{"discount_pct": 20, "scope": "TW-001"}"#;
+    let (code, out, _) = home.run(&["do", "promo.create_discount", "--args", twenty]);
+    assert_eq!(code, 0, "¥17.60 alone is above the floor: {out}");
+    // Another 10% on top: ¥15.84.
+    let (code, out, _) =
+        home.run(&["do", "promo.create_discount", "--args", r#"{"discount_pct": 10, "scope": "TW-001"}"#]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("shop.min_margin_pct") && out.contains("TW-001"), "{out}");
+    // The coupon that was fine alone: two units reach ¥20, ¥2.50 off each, ¥15.10.
+    let (code, out, _) = home.run(&["do", "promo.create_coupon", "--args", coupon]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("shop.min_margin_pct") && out.contains("TW-001"), "{out}");
+    // A new list price of ¥20: fine alone (floor ¥16.50), ¥16.00 under the running 20% off.
+    let (code, out, _) = home.run(&["do", "ops.set_price", "--args", r#"{"product": "TW-001", "price": 20}"#]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("shop.min_margin_pct"), "{out}");
+    let (code, out, _) = fresh.run(&["do", "ops.set_price", "--args", r#"{"product": "TW-001", "price": 20}"#]);
+    assert_eq!(code, 3, "with the coupon running, ¥20 − ¥5 = ¥15 is below the floor too: {out}");
+    let other = Home::with_demo();
+    let (code, out, _) = other.run(&["do", "ops.set_price", "--args", r#"{"product": "TW-001", "price": 20}"#]);
+    assert_eq!(code, 0, "alone it is fine: {out}");
+    assert_eq!(home.count("SELECT COUNT(*) FROM promotions").await, 1);
+}
+
+#[tokio::test]
+async fn price_changes_per_product_per_day_are_limited_when_the_owner_says_so() {
+    let home = Home::with_demo();
+    let (code, out, err) = home.run(&["perms", "grant", "ops", "max_price_changes_per_product_per_day=2"]);
+    assert_eq!(code, 0, "{out}{err}");
+    for price in ["35", "34"] {
+        let args = format!(r#"{{"product": "CP-001", "price": {price}}}"#);
+        let (code, out, _) = home.run(&["do", "ops.set_price", "--args", &args]);
+        assert_eq!(code, 0, "{out}");
+    }
+    let (code, out, _) = home.run(&["do", "ops.set_price", "--args", r#"{"product": "CP-001", "price": 33}"#]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("max_price_changes_per_product_per_day"), "{out}");
+    // Another product, or the next shop-local day, is fine.
+    let (code, out, _) = home.run(&["do", "ops.set_price", "--args", r#"{"product": "CP-002", "price": 18}"#]);
+    assert_eq!(code, 0, "{out}");
+    let out = home
+        .cmd()
+        .env("SHOPCREW_NOW", "2026-11-24T16:00:00Z")
+        .args(["do", "ops.set_price", "--args", r#"{"product": "CP-001", "price": 33}"#])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}
