@@ -677,7 +677,14 @@ impl Policy {
     /// a cap is denied outright instead of being staged for the owner. `approved` is true when
     /// the owner approved this exact action: it lifts approval thresholds, never caps.
     pub fn decide(&self, employee: &str, skill: &str, intent: &Intent, approved: bool) -> Decision {
-        self.engine.decide(employee, skill, intent, approved)
+        let decision = self.engine.decide(employee, skill, intent, approved);
+        if self.employees.contains_key(employee) {
+            return decision;
+        }
+        // An employee the policy does not name has no permit at all: Cedar denies, and the
+        // owner reads why as the missing allow-list, not as whichever shop rule also failed.
+        let reason = checks::skills_reason(employee, skill);
+        Decision::Deny(Verdict { rule: format!("employee.{employee}.skills"), reason })
     }
 
     /// The Cedar schema the policies are validated against, generated from the catalog.

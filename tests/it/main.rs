@@ -10,5 +10,6 @@ mod durability;
 mod gate;
 mod ledger;
 mod perms;
+mod props;
 mod rfc6962;
 mod worklog;
