@@ -68,6 +68,8 @@ pub const FACTS: &[(&str, &str, &str)] = &[
     ("price_changes_today", "Long", "price changes of the product already made today"),
     ("has_coupon", "Bool", "the action issues a coupon"),
     ("coupon_fen", "Long", "its face value, in fen"),
+    ("has_campaign", "Bool", "the action creates an ad campaign"),
+    ("campaign_fen", "Long", "that campaign's total budget, in fen"),
     ("has_refund", "Bool", "the action pays money back to a customer"),
     ("refund_fen", "Long", "the refund, in fen"),
     ("has_refundable", "Bool", "the skill read what is left to refund on the order"),
@@ -137,6 +139,9 @@ struct Cause {
 pub(crate) fn shop_checks(min_margin: Pct, budget: &Budget) -> Vec<Check> {
     let mut checks =
         vec![Check::MinMargin { min: min_margin }, Check::Refundable, Check::DailyBudget { daily: budget.daily }];
+    if let Some(max) = budget.max_campaign {
+        checks.push(Check::CampaignBudget { max });
+    }
     if let Some(above) = budget.approval_above {
         checks.push(Check::ApproveSpend { above });
     }
@@ -591,7 +596,7 @@ fn facts(intent: &Intent, approved: bool) -> Vec<(String, RestrictedExpression)>
         None => (0, 0),
     };
     let fen = |m: Option<Money>| m.map(Money::fen).unwrap_or(0);
-    let pairs: [(&str, RestrictedExpression); 20] = [
+    let pairs: [(&str, RestrictedExpression); 22] = [
         ("approved", RestrictedExpression::new_bool(approved)),
         ("has_discount", RestrictedExpression::new_bool(intent.discount.is_some())),
         ("discount_bp", RestrictedExpression::new_long(intent.discount.map(Pct::bp).unwrap_or(0))),
@@ -607,6 +612,8 @@ fn facts(intent: &Intent, approved: bool) -> Vec<(String, RestrictedExpression)>
         ("price_changes_today", RestrictedExpression::new_long(intent.price_changes_today.map(i64::from).unwrap_or(0))),
         ("has_coupon", RestrictedExpression::new_bool(intent.coupon_value.is_some())),
         ("coupon_fen", RestrictedExpression::new_long(fen(intent.coupon_value))),
+        ("has_campaign", RestrictedExpression::new_bool(intent.campaign_budget.is_some())),
+        ("campaign_fen", RestrictedExpression::new_long(fen(intent.campaign_budget))),
         ("has_refund", RestrictedExpression::new_bool(intent.refund.is_some())),
         ("refund_fen", RestrictedExpression::new_long(fen(intent.refund))),
         ("has_refundable", RestrictedExpression::new_bool(intent.refundable.is_some())),

@@ -44,6 +44,10 @@ pub(crate) enum Check {
     DailyBudget {
         daily: Money,
     },
+    /// No ad campaign with a total budget above this.
+    CampaignBudget {
+        max: Money,
+    },
     EmployeeDailyBudget {
         employee: String,
         max: Money,
@@ -93,6 +97,7 @@ impl Check {
             Check::MaxRefund { employee, .. } => format!("employee.{employee}.max_refund"),
             Check::MaxRefundPerDay { employee, .. } => format!("employee.{employee}.max_refund_per_day"),
             Check::DailyBudget { .. } => "budget.daily".into(),
+            Check::CampaignBudget { .. } => "budget.max_campaign".into(),
             Check::EmployeeDailyBudget { employee, .. } => format!("employee.{employee}.daily_budget"),
             Check::PriceChangesPerDay { employee, .. } => {
                 format!("employee.{employee}.max_price_changes_per_product_per_day")
@@ -107,9 +112,11 @@ impl Check {
     /// The employee the rule is about; `None` for the shop's rules, which bind everyone.
     pub fn employee(&self) -> Option<&str> {
         match self {
-            Check::MinMargin { .. } | Check::Refundable | Check::DailyBudget { .. } | Check::ApproveSpend { .. } => {
-                None
-            }
+            Check::MinMargin { .. }
+            | Check::Refundable
+            | Check::DailyBudget { .. }
+            | Check::CampaignBudget { .. }
+            | Check::ApproveSpend { .. } => None,
             Check::Skills { employee, .. }
             | Check::MaxDiscount { employee, .. }
             | Check::MaxCoupon { employee, .. }
@@ -137,6 +144,7 @@ impl Check {
             Check::DailyBudget { .. } => 7,
             Check::EmployeeDailyBudget { .. } => 8,
             Check::PriceChangesPerDay { .. } => 9,
+            Check::CampaignBudget { .. } => 10,
             Check::ApproveDiscount { .. } => 20,
             Check::ApprovePriceChange { .. } => 21,
             Check::ApproveSpend { .. } => 22,
@@ -184,6 +192,7 @@ impl Check {
             Check::DailyBudget { daily: max } | Check::EmployeeDailyBudget { max, .. } => {
                 format!("!context.has_spend || context.spend_max_day_fen <= {}", max.fen())
             }
+            Check::CampaignBudget { max } => format!("!context.has_campaign || context.campaign_fen <= {}", max.fen()),
             Check::PriceChangesPerDay { max, .. } => format!(
                 "!context.has_price_change || (context.has_price_changes_today && context.price_changes_today < {max})"
             ),
@@ -284,6 +293,17 @@ impl Check {
                     ),
                 )
             }
+            Check::CampaignBudget { max } => {
+                let budget = intent.campaign_budget.unwrap_or_default();
+                Text::new(
+                    format!("推广总预算 ¥{} 超过单个推广上限 ¥{}", budget.short_text(), max.short_text()),
+                    format!(
+                        "a campaign budget of ¥{} is above the ¥{} cap per campaign",
+                        budget.short_text(),
+                        max.short_text()
+                    ),
+                )
+            }
             Check::PriceChangesPerDay { max, .. } => {
                 let sku = intent.price_change.as_ref().map(|c| c.sku.as_str()).unwrap_or("?");
                 match intent.price_changes_today {
@@ -370,6 +390,10 @@ impl Check {
             Check::DailyBudget { daily } => Text::new(
                 format!("单日花费不超过每日预算 ¥{}", daily.short_text()),
                 format!("no day's spending above the daily budget ¥{}", daily.short_text()),
+            ),
+            Check::CampaignBudget { max } => Text::new(
+                format!("单个推广总预算不超过 ¥{}", max.short_text()),
+                format!("no ad campaign with a total budget above ¥{}", max.short_text()),
             ),
             Check::EmployeeDailyBudget { max, .. } => Text::new(
                 format!("本人单日花费不超过 ¥{}", max.short_text()),

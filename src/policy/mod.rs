@@ -94,7 +94,14 @@ pub struct Budget {
     pub monthly: Money,
     /// A single spend above this waits for the owner.
     pub approval_above: Option<Money>,
+    /// No one ad campaign may have a total budget above this.
+    pub max_campaign: Option<Money>,
+    /// How long a staged action waits for the owner before it expires.
+    pub approval_expiry_hours: u32,
 }
+
+/// How long a staged action waits for the owner when the policy does not say.
+pub const DEFAULT_APPROVAL_EXPIRY_HOURS: u32 = 72;
 
 /// How an employee may use one skill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,6 +218,8 @@ struct RawBudget {
     daily: Spanned<Money>,
     monthly: Spanned<Money>,
     approval_above: Option<Spanned<Money>>,
+    max_campaign: Option<Spanned<Money>>,
+    approval_expiry_hours: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]
@@ -552,6 +561,14 @@ impl Policy {
             daily: *raw.budget.daily.get_ref(),
             monthly: *raw.budget.monthly.get_ref(),
             approval_above: raw.budget.approval_above.as_ref().map(|v| *v.get_ref()),
+            max_campaign: raw.budget.max_campaign.as_ref().map(|v| *v.get_ref()),
+            approval_expiry_hours: match &raw.budget.approval_expiry_hours {
+                Some(h) if *h.get_ref() == 0 || *h.get_ref() > 24 * 90 => {
+                    return Err(err(h.span(), "approval_expiry_hours must be between 1 and 2160 (90 days)".into()));
+                }
+                Some(h) => *h.get_ref(),
+                None => DEFAULT_APPROVAL_EXPIRY_HOURS,
+            },
         };
         if budget.monthly < budget.daily {
             return Err(err(raw.budget.monthly.span(), "budget.monthly is below budget.daily".into()));
@@ -802,6 +819,8 @@ pub struct Intent {
     pub price_change: Option<PriceChange>,
     /// The face value of a coupon.
     pub coupon_value: Option<Money>,
+    /// The total budget of an ad campaign the action creates.
+    pub campaign_budget: Option<Money>,
     /// Money paid back to a customer.
     pub refund: Option<Money>,
     /// What is left to refund on the order a refund is for.

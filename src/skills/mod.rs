@@ -322,9 +322,6 @@ pub struct Env<'a> {
     pub lang: Lang,
 }
 
-/// How long a staged action waits for the owner before it expires.
-pub const APPROVAL_TTL_HOURS: i64 = 72;
-
 /// The digest an approval is bound to: employee, skill and canonical arguments.
 pub fn action_digest(employee: &str, skill: &str, args: &serde_json::Value) -> String {
     // serde_json keeps object keys sorted, so `to_string` is canonical for a given value.
@@ -462,7 +459,8 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
                 Halt::NeedsApproval(v) => {
                     let mut tx = store::begin(env.db).await?;
                     let digest = action_digest(&req.employee, &req.skill, &req.args);
-                    let expires = stamp(env.now + chrono::Duration::hours(APPROVAL_TTL_HOURS));
+                    let hours = i64::from(effective.policy.budget.approval_expiry_hours);
+                    let expires = stamp(env.now + chrono::Duration::hours(hours));
                     let id: i64 = sqlx::query_scalar(
                         "INSERT INTO approvals (shop_id, created_at, employee, skill, args, digest, rule, reason, plan_id, task_id, expires_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",

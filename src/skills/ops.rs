@@ -78,7 +78,8 @@ impl TypedSkill for CreateAdCampaign {
         let scope = args.products.resolve(cx.read(), shop.id, Self::ID).await?;
         let name = args.name.clone().unwrap_or_else(|| format!("{}推广", scope.label_zh));
         let spend = Spend::spread(format!("ad campaign {name}"), total, w.start, w.days);
-        let conn = cx.authorize(Intent { spend: Some(spend), ..Intent::default() }).await?;
+        let intent = Intent { spend: Some(spend), campaign_budget: Some(total), ..Intent::default() };
+        let conn = cx.authorize(intent).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO ad_campaigns (shop_id, name, scope, daily_budget_fen, total_budget_fen, bid_fen, starts_at, \
              ends_at, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",

@@ -219,3 +219,26 @@ async fn price_changes_per_product_per_day_are_limited_when_the_owner_says_so() 
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[tokio::test]
+async fn a_campaign_above_the_per_campaign_cap_is_denied_and_approvals_expire_when_the_owner_says() {
+    let home = Home::with_demo();
+    let policy = home.path().join("policies/default.toml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    let text = text
+        .replace("# max_campaign = 1000", "max_campaign = 400")
+        .replace("# approval_expiry_hours = 72", "approval_expiry_hours = 24");
+    std::fs::write(&policy, text).unwrap();
+
+    let (code, out, _) = home.run(&["do", "ops.create_ad_campaign", "--args", r#"{"total_budget": 450, "days": 5}"#]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("budget.max_campaign") && out.contains("¥400"), "{out}");
+    assert_eq!(home.count("SELECT COUNT(*) FROM ledger").await, 0);
+
+    let staged =
+        home.json(&["do", "ops.create_ad_campaign", "--args", r#"{"total_budget": 300, "days": 3}"#, "--json"]);
+    assert_eq!(staged["status"], "pending", "{staged:#}");
+    let id = staged["approval_id"].as_i64().unwrap().to_string();
+    let shown = home.json(&["approvals", "show", &id, "--json"]);
+    assert_eq!(shown["expires_at"], "2026-11-25T02:00:00Z");
+}

@@ -33,6 +33,7 @@ struct Knobs {
     daily: i64,
     monthly_extra: i64,
     approval_above: Option<i64>,
+    max_campaign: Option<i64>,
     employees: Vec<(usize, EmployeeKnobs)>,
 }
 
@@ -80,12 +81,13 @@ fn knobs() -> impl Strategy<Value = Knobs> {
         1i64..=2000,
         0i64..=20_000,
         proptest::option::of(0i64..=1500),
+        proptest::option::of(0i64..=3000),
         proptest::collection::vec((0..EMPLOYEES.len(), employee_knobs()), 0..5),
     )
-        .prop_map(|(min_margin_bp, daily, monthly_extra, approval_above, mut employees)| {
+        .prop_map(|(min_margin_bp, daily, monthly_extra, approval_above, max_campaign, mut employees)| {
             employees.sort_by_key(|(e, _)| *e);
             employees.dedup_by_key(|(e, _)| *e);
-            Knobs { min_margin_bp, daily, monthly_extra, approval_above, employees }
+            Knobs { min_margin_bp, daily, monthly_extra, approval_above, max_campaign, employees }
         })
 }
 
@@ -109,6 +111,9 @@ impl Knobs {
         );
         if let Some(a) = self.approval_above {
             t.push_str(&format!("approval_above = {a}\n"));
+        }
+        if let Some(m) = self.max_campaign {
+            t.push_str(&format!("max_campaign = {m}\n"));
         }
         for (e, k) in &self.employees {
             t.push_str(&format!("\n[employee.{}]\n", EMPLOYEES[*e]));
@@ -189,6 +194,11 @@ fn reference(k: &Knobs, employee: &str, skill: &str, i: &Intent, approved: bool)
     {
         return deny(rule("max_price_changes_per_product_per_day"));
     }
+    if let (Some(budget), Some(max)) = (i.campaign_budget, k.max_campaign)
+        && budget.fen() > max * 100
+    {
+        return deny("budget.max_campaign".into());
+    }
     if approved {
         return ("allow", String::new());
     }
@@ -226,9 +236,10 @@ fn intent() -> impl Strategy<Value = Intent> {
         proptest::option::of(money(30_000)),
         proptest::option::of((money(60_000), proptest::option::of(money(60_000)), money(100_000))),
         proptest::option::of(proptest::collection::vec(money(250_000), 0..4)),
+        proptest::option::of(money(400_000)),
     )
-        .prop_map(move |(discount, prices, change, coupon, refund, spend)| {
-            let mut i = Intent { discount, coupon_value: coupon, ..Intent::default() };
+        .prop_map(move |(discount, prices, change, coupon, refund, spend, campaign)| {
+            let mut i = Intent { discount, coupon_value: coupon, campaign_budget: campaign, ..Intent::default() };
             i.prices = prices
                 .into_iter()
                 .enumerate()
