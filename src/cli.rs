@@ -171,8 +171,8 @@ pub enum PermsAction {
     Revoke { employee: String, pattern: String },
     /// Stop one employee, or `all` (the kill switch).
     Pause { who: String },
-    /// Lift a pause of one employee, or of `all`.
-    Resume { who: String },
+    /// Lift a pause of one employee, or of everyone (`all`, the default).
+    Resume { who: Option<String> },
     /// Every change, oldest first, with the policy version it started.
     History,
 }
@@ -544,7 +544,7 @@ async fn perms(crew: &Crew, action: PermsAction, json: bool) -> Result<ExitCode>
         }
         PermsAction::Revoke { employee, pattern } => OwnerChange::Revoke { employee, pattern },
         PermsAction::Pause { who: w } => OwnerChange::Pause { employee: who(w) },
-        PermsAction::Resume { who: w } => OwnerChange::Resume { employee: who(w) },
+        PermsAction::Resume { who: w } => OwnerChange::Resume { employee: w.and_then(who) },
     };
     let line = crate::crew::describe_change(&change, lang);
     let version = crew.change_perms(change).await?;
@@ -594,12 +594,19 @@ async fn ledger(crew: &Crew, json: bool) -> Result<ExitCode> {
         );
     }
     for e in &r.employees {
+        let cap = |m: Option<Money>| m.map(|m| format!(" / {}", money(m))).unwrap_or_default();
         println!(
             "  {:<12} {}",
             employee_name(crew, &e.employee),
             lang.pick(
-                &format!("今天 {},本月 {}", money(e.today), money(e.month)),
-                &format!("today {}, this month {}", money(e.today), money(e.month))
+                &format!("今天 {}{},本月 {}{}", money(e.today), cap(e.daily_cap), money(e.month), cap(e.monthly_cap)),
+                &format!(
+                    "today {}{}, this month {}{}",
+                    money(e.today),
+                    cap(e.daily_cap),
+                    money(e.month),
+                    cap(e.monthly_cap)
+                )
             )
         );
     }

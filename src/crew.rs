@@ -157,6 +157,9 @@ pub struct EmployeeSpend {
     pub employee: String,
     pub today: Money,
     pub month: Money,
+    /// The employee's own caps in the policy in force, when the owner set them.
+    pub daily_cap: Option<Money>,
+    pub monthly_cap: Option<Money>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -451,14 +454,31 @@ impl Crew {
         .bind(&m1)
         .fetch_all(db)
         .await?;
-        let employees = rows
+        let policy = self.effective_policy().await?.policy;
+        let mut employees: Vec<EmployeeSpend> = rows
             .into_iter()
             .map(|(employee, today, month)| EmployeeSpend {
+                daily_cap: policy.employees.get(&employee).and_then(|r| r.daily_budget),
+                monthly_cap: policy.employees.get(&employee).and_then(|r| r.monthly_budget),
                 employee,
                 today: Money::from_fen(today),
                 month: Money::from_fen(month),
             })
             .collect();
+        // Employees with caps of their own are listed even before they spend.
+        for (employee, rules) in &policy.employees {
+            if (rules.daily_budget.is_some() || rules.monthly_budget.is_some())
+                && !employees.iter().any(|e| &e.employee == employee)
+            {
+                employees.push(EmployeeSpend {
+                    employee: employee.clone(),
+                    today: Money::ZERO,
+                    month: Money::ZERO,
+                    daily_cap: rules.daily_budget,
+                    monthly_cap: rules.monthly_budget,
+                });
+            }
+        }
         let campaigns = sqlx::query(
             "SELECT id, name, status, total_budget_fen, spend_fen, starts_at, ends_at FROM ad_campaigns \
              WHERE shop_id = $1 ORDER BY id",

@@ -70,6 +70,13 @@ async fn the_ledger_shows_spend_against_the_caps_and_matches_the_log() {
     assert_eq!(code, 0);
     assert!(out.contains("已花 ¥50 / 每日预算 ¥500"), "{out}");
     assert!(out.contains("账本与工作日志一致"), "{out}");
+
+    // An employee's own cap is shown next to its spend once the owner sets one.
+    home.json(&["perms", "grant", "ops", "daily_budget=200", "--json"]);
+    let report = home.json(&["ledger", "--json"]);
+    assert_eq!(report["employees"][0]["daily_cap"], 200.0, "{report:#}");
+    let (_, out, _) = home.run(&["ledger"]);
+    assert!(out.contains("今天 ¥50 / ¥200"), "{out}");
 }
 
 #[tokio::test]
@@ -90,4 +97,22 @@ async fn an_approval_expires_after_72_hours_and_then_runs_nothing() {
     assert_eq!(home.count("SELECT COUNT(*) FROM work_log WHERE details LIKE '%\"decision\":\"expired\"%'").await, 1);
     let all = home.json(&["approvals", "list", "--all", "--json"]);
     assert_eq!(all[0]["status"], "expired");
+}
+
+#[tokio::test]
+async fn an_employees_own_daily_budget_holds_across_actions() {
+    let home = Home::with_demo();
+    home.json(&["perms", "grant", "ops", "daily_budget=100", "--json"]);
+    let piece = r#"{"daily_budget": 60, "days": 1, "products": "cups"}"#;
+    let (code, out, _) = home.run(&["do", "ops.create_ad_campaign", "--args", piece]);
+    assert_eq!(code, 0, "{out}");
+    // ¥60 + ¥60 is within the shop's ¥500 but above ops's own ¥100.
+    let (code, out, _) = home.run(&["do", "ops.create_ad_campaign", "--args", piece]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("employee.ops.daily_budget"), "{out}");
+    assert_eq!(home.count("SELECT COALESCE(SUM(amount_fen), 0) FROM ledger").await, 6_000);
+    // Another employee's spending is not ops's.
+    let coupon = r#"{"threshold": 100, "value": 5, "quantity": 10, "days": 1}"#;
+    let (code, out, _) = home.run(&["do", "promo.create_coupon", "--args", coupon]);
+    assert_eq!(code, 0, "{out}");
 }

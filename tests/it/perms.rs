@@ -96,7 +96,7 @@ async fn the_kill_switch_stops_everyone_until_resumed() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(home.count("SELECT COUNT(*) FROM work_log WHERE kind = 'effect'").await, 0, "{out}");
 
-    home.json(&["perms", "resume", "all", "--json"]);
+    home.json(&["perms", "resume", "--json"]);
     let report = home.json(&["do", "analyst.sales_report", "--args", r#"{"period": "last_week"}"#, "--json"]);
     assert_eq!(report["status"], "done", "{report:#}");
 }
