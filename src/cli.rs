@@ -614,13 +614,14 @@ async fn ledger(crew: &Crew, json: bool) -> Result<ExitCode> {
         println!("{}", lang.pick("推广计划:", "campaigns:"));
     }
     for c in &r.campaigns {
+        let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "?".into());
         println!(
             "  #{} {} [{}] {}–{}  {}",
             c.id,
             c.name,
             c.status,
-            c.starts.get(..10).unwrap_or(&c.starts),
-            c.ends.get(..10).unwrap_or(&c.ends),
+            day(c.first_day),
+            day(c.last_day),
             lang.pick(
                 &format!("总预算 {},已消耗 {}", money(c.total_budget), money(c.spent)),
                 &format!("budget {}, spent {}", money(c.total_budget), money(c.spent))

@@ -13,7 +13,7 @@ use sqlx::Row;
 
 use crate::catalog::{Catalog, Employee};
 use crate::checkpoint::{LogKey, SignedCheckpoint};
-use crate::clock::{SharedClock, local_date, stamp};
+use crate::clock::{SharedClock, local_date, parse_stamp, stamp};
 use crate::demo::{self, DemoSummary};
 use crate::error::{Error, Result};
 use crate::executor::{self, Progress, TaskOutcome};
@@ -169,8 +169,9 @@ pub struct CampaignSpend {
     pub status: String,
     pub total_budget: Money,
     pub spent: Money,
-    pub starts: String,
-    pub ends: String,
+    /// First and last day it runs, shop-local.
+    pub first_day: Option<NaiveDate>,
+    pub last_day: Option<NaiveDate>,
 }
 
 /// What approving a staged action did: the action itself, then any plan tasks that waited on it.
@@ -479,6 +480,7 @@ impl Crew {
                 });
             }
         }
+        let tz = self.inner.shop.timezone;
         let campaigns = sqlx::query(
             "SELECT id, name, status, total_budget_fen, spend_fen, starts_at, ends_at FROM ad_campaigns \
              WHERE shop_id = $1 ORDER BY id",
@@ -493,8 +495,8 @@ impl Crew {
             status: r.get("status"),
             total_budget: Money::from_fen(r.get("total_budget_fen")),
             spent: Money::from_fen(r.get("spend_fen")),
-            starts: r.get("starts_at"),
-            ends: r.get("ends_at"),
+            first_day: parse_stamp(r.get("starts_at")).map(|t| local_date(tz, t)),
+            last_day: parse_stamp(r.get("ends_at")).and_then(|t| local_date(tz, t).pred_opt()),
         })
         .collect();
         let (ledger_total, reserved): (i64, i64) = sqlx::query_as(

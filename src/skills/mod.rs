@@ -323,15 +323,27 @@ pub struct Env<'a> {
 }
 
 /// The digest an approval is bound to: employee, skill and canonical arguments.
+/// The same arguments written with their keys in another order have the same digest.
 pub fn action_digest(employee: &str, skill: &str, args: &serde_json::Value) -> String {
-    // serde_json keeps object keys sorted, so `to_string` is canonical for a given value.
     let mut h = Sha256::new();
     h.update(employee.as_bytes());
     h.update([0]);
     h.update(skill.as_bytes());
     h.update([0]);
-    h.update(args.to_string().as_bytes());
+    h.update(sorted_keys(args).to_string().as_bytes());
     hex::encode(h.finalize())
+}
+
+/// `value` with the keys of every object in sorted order, whatever order it was built in.
+fn sorted_keys(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let sorted: BTreeMap<&String, serde_json::Value> = map.iter().map(|(k, v)| (k, sorted_keys(v))).collect();
+            serde_json::Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+        }
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.iter().map(sorted_keys).collect()),
+        other => other.clone(),
+    }
 }
 
 /// Runs one skill call through gate, ledger, effect and log; see the module docs.
@@ -623,6 +635,19 @@ pub(crate) fn check_days(skill: &str, days: u32, max: u32) -> Result<u32, Halt> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_action_digest_ignores_key_order_but_not_values() {
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{"scope": "cups", "discount_pct": 10, "x": {"b": 1, "a": 2}}"#).unwrap();
+        let b: serde_json::Value =
+            serde_json::from_str(r#"{"x": {"a": 2, "b": 1}, "discount_pct": 10, "scope": "cups"}"#).unwrap();
+        let c: serde_json::Value =
+            serde_json::from_str(r#"{"x": {"a": 2, "b": 1}, "discount_pct": 11, "scope": "cups"}"#).unwrap();
+        assert_eq!(action_digest("p", "s", &a), action_digest("p", "s", &b));
+        assert_ne!(action_digest("p", "s", &a), action_digest("p", "s", &c));
+        assert_ne!(action_digest("p", "s", &a), action_digest("q", "s", &a));
+    }
 
     #[test]
     fn every_skill_file_has_an_implementation_and_back() {
