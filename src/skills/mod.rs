@@ -473,7 +473,22 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
                     let digest = action_digest(&req.employee, &req.skill, &req.args);
                     let hours = i64::from(effective.policy.budget.approval_expiry_hours);
                     let expires = stamp(env.now + chrono::Duration::hours(hours));
-                    let id: i64 = sqlx::query_scalar(
+                    // The same action already waiting (a plan run again) keeps its one approval.
+                    let waiting: Option<i64> = sqlx::query_scalar(
+                        "SELECT id FROM approvals WHERE shop_id = $1 AND digest = $2 AND status = 'pending' \
+                         AND (plan_id = $3 OR (plan_id IS NULL AND $3 IS NULL)) \
+                         AND (task_id = $4 OR (task_id IS NULL AND $4 IS NULL)) AND expires_at > $5",
+                    )
+                    .bind(env.shop.id)
+                    .bind(&digest)
+                    .bind(req.plan_id)
+                    .bind(&req.task_id)
+                    .bind(&at)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let id: i64 = match waiting {
+                        Some(id) => id,
+                        None => sqlx::query_scalar(
                         "INSERT INTO approvals (shop_id, created_at, employee, skill, args, digest, rule, reason, plan_id, task_id, expires_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
                     )
@@ -489,7 +504,8 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
                     .bind(&req.task_id)
                     .bind(&expires)
                     .fetch_one(&mut *tx)
-                    .await?;
+                    .await?,
+                    };
                     let summary = match env.lang {
                         Lang::Zh => format!("等待店主批准 #{id}:{}(规则 {})", v.reason.zh, v.rule),
                         Lang::En => format!("waiting for owner approval #{id}: {} (rule {})", v.reason.en, v.rule),
@@ -554,6 +570,9 @@ async fn replayed(env: &Env<'_>, req: &StepRequest, key: &str, (seq, summary): (
     entry.details = serde_json::json!({"duplicate_of": seq, "key": key});
     let mut tx = store::begin(env.db).await?;
     worklog::append(&mut tx, env.shop.id, &stamp(env.now), &entry).await?;
+    if let Some(id) = req.approval {
+        close_approval(&mut tx, id, "approved", Some(note.as_str()), &stamp(env.now)).await?;
+    }
     tx.commit().await?;
     Ok(StepReport {
         employee: req.employee.clone(),
