@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 use crate::clock::{FixedClock, SharedClock, SystemClock, parse_stamp};
-use crate::crew::{ChatResult, Crew, Options};
+use crate::crew::{ChatResult, Crew, Options, PlanSource};
 use crate::error::{Error, Result};
 use crate::executor::{Progress, TaskOutcome};
 use crate::home::DEFAULT_HOME;
@@ -37,6 +37,9 @@ pub struct Cli {
     /// Language of summaries: zh or en (default: the request's language, else zh).
     #[arg(long, global = true, env = "SHOPCREW_LANG")]
     pub lang: Option<Lang>,
+    /// Plan with the offline planner even when a model is configured.
+    #[arg(long, global = true)]
+    pub offline: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -120,6 +123,11 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ApprovalAction>,
         #[arg(long, global = true)]
+        json: bool,
+    },
+    /// Which model is configured, and whether it answers.
+    Doctor {
+        #[arg(long)]
         json: bool,
     },
     /// The digital employees.
@@ -245,7 +253,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         _ => None,
     };
     let lang = cli.lang.or(request_lang).unwrap_or_default();
-    let opts = Options { shop: cli.shop.clone(), lang: Some(lang), ..Options::new(cli.home.clone(), clock()?) };
+    let model = if cli.offline { None } else { crate::config::load(&cli.home, &|k| std::env::var(k).ok())? };
+    let opts = Options { shop: cli.shop.clone(), lang: Some(lang), model, ..Options::new(cli.home.clone(), clock()?) };
     if let Command::Init { demo, seed, json } = cli.command {
         let setup = Crew::init(opts, demo, seed).await?;
         if json {
@@ -328,6 +337,7 @@ async fn dispatch(crew: &Crew, command: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Employees { json } => employees(crew, json),
+        Command::Doctor { json } => doctor(crew, json).await,
         Command::Skills { json } => skills(crew, json),
     }
 }
@@ -408,6 +418,14 @@ struct Lines {
 }
 
 impl Progress for Lines {
+    /// The plan before it runs, so the owner sees what is about to happen.
+    fn planned(&self, plan: &Plan, source: &PlanSource) {
+        let _guard = self.out.lock();
+        print_plan(&self.crew, plan, None);
+        print_source(&self.crew, source);
+        let _ = std::io::stdout().flush();
+    }
+
     fn started(&self, task: &Task) {
         let _guard = self.out.lock();
         let who = employee_name(&self.crew, &task.employee);
@@ -434,12 +452,6 @@ fn progress(crew: &Crew, json: bool) -> Arc<dyn Progress> {
 }
 
 async fn chat(crew: &Crew, request: &str, json: bool) -> Result<ExitCode> {
-    if !json {
-        // Show the plan before it runs, so the owner sees what is about to happen.
-        if let Planned::Plan(plan) = crew.plan(request).await? {
-            print_plan(crew, &plan, None);
-        }
-    }
     let result = crew.chat(request, progress(crew, json)).await?;
     ran(crew, &result, json)
 }
@@ -684,13 +696,38 @@ async fn interactive(crew: &Crew, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Says which model planned, or why the offline planner did.
+fn print_source(crew: &Crew, source: &PlanSource) {
+    let lang = crew.lang();
+    if let Some(why) = &source.fallback {
+        println!(
+            "{}",
+            lang.pick(
+                &format!("(模型未给出可用计划,已改用离线规划:{why})"),
+                &format!("(the model gave no usable plan, so the offline planner did: {why})")
+            )
+        );
+    } else if let Some(call) = source.calls.last() {
+        let tokens: u64 = source.calls.iter().map(|c| c.prompt_tokens + c.completion_tokens).sum();
+        println!(
+            "{}",
+            lang.pick(
+                &format!("(由模型 {} 规划,{} 次调用,{tokens} tokens)", call.model, source.calls.len()),
+                &format!("(planned by {}, {} calls, {tokens} tokens)", call.model, source.calls.len())
+            )
+        );
+    }
+}
+
 async fn plan(crew: &Crew, request: &str, json: bool) -> Result<ExitCode> {
-    match crew.plan(request).await? {
+    let (planned, source) = crew.plan(request).await?;
+    match planned {
         Planned::Plan(plan) => {
             if json {
                 print_json(&plan)?;
             } else {
                 print_plan(crew, &plan, None);
+                print_source(crew, &source);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -882,6 +919,66 @@ async fn approvals(crew: &Crew, action: Option<ApprovalAction>, json: bool) -> R
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn doctor(crew: &Crew, json: bool) -> Result<ExitCode> {
+    let lang = crew.lang();
+    let Some(model) = crew.model() else {
+        if json {
+            print_json(&serde_json::json!({"model": null, "planner": "offline"}))?;
+        } else {
+            println!(
+                "{}",
+                lang.pick(
+                    "未配置模型:使用离线规划。设置 OPENAI_BASE_URL(和 OPENAI_API_KEY)或在数据目录的 shopcrew.toml 中配置 [model]。",
+                    "no model configured: the offline planner serves. Set OPENAI_BASE_URL (and OPENAI_API_KEY) or a [model] section in shopcrew.toml in the home."
+                )
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let cfg = model.config();
+    let probe = model
+        .chat_json(
+            None,
+            &[crate::model::Message::User("Answer with {\"ok\": true}.".into())],
+            "probe",
+            serde_json::json!({"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}),
+        )
+        .await;
+    let answered = probe.as_ref().map(|(_, call)| call.clone());
+    if json {
+        print_json(&serde_json::json!({
+            "model": cfg.model, "base_url": cfg.base_url, "key_from": cfg.key_source,
+            "answers": answered.is_ok(), "call": answered.as_ref().ok(),
+            "error": probe.as_ref().err().map(|e| e.to_string()),
+        }))?;
+    } else {
+        let key = cfg
+            .key_source
+            .clone()
+            .unwrap_or_else(|| lang.pick("无(本地模型可不需要)", "none (a local model may need none)").to_string());
+        println!(
+            "{}",
+            lang.pick(
+                &format!("模型 {},地址 {},密钥来自 {key}", cfg.model, cfg.base_url),
+                &format!("model {} at {}, key from {key}", cfg.model, cfg.base_url)
+            )
+        );
+        match &probe {
+            Ok((_, call)) => println!(
+                "{}",
+                lang.pick(
+                    &format!("✓ 模型已应答({} ms)", call.millis),
+                    &format!("✓ the model answers ({} ms)", call.millis)
+                )
+            ),
+            Err(e) => {
+                println!("{}", lang.pick(&format!("✗ 模型没有应答:{e}"), &format!("✗ the model does not answer: {e}")))
+            }
+        }
+    }
+    Ok(if probe.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn employees(crew: &Crew, json: bool) -> Result<ExitCode> {

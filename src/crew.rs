@@ -14,12 +14,15 @@ use sqlx::Row;
 use crate::catalog::{Catalog, Employee};
 use crate::checkpoint::{LogKey, SignedCheckpoint};
 use crate::clock::{SharedClock, local_date, parse_stamp, stamp};
+use crate::config::ModelConfig;
 use crate::demo::{self, DemoSummary};
 use crate::error::{Error, Result};
 use crate::executor::{self, Progress, TaskOutcome};
 use crate::home::Home;
 use crate::lang::{Lang, Text};
+use crate::llm_planner;
 use crate::merkle;
+use crate::model::{CallRecord, ModelClient};
 use crate::money::Money;
 use crate::perms::{self, ChangeRow, Effective, OwnerChange, Perms};
 use crate::plan::{Plan, ProductRef, ShopContext, Task};
@@ -45,12 +48,25 @@ pub struct Options {
     pub clock: SharedClock,
     /// An integrator's own skills, beside the built-in ones; each needs its `skills/<id>.toml`.
     pub extra_skills: Vec<Arc<dyn Skill>>,
+    /// The model to plan with; the offline planner when `None`.
+    pub model: Option<ModelConfig>,
 }
 
 impl Options {
     pub fn new(home: impl Into<PathBuf>, clock: SharedClock) -> Options {
-        Options { home: home.into(), shop: None, lang: None, clock, extra_skills: Vec::new() }
+        Options { home: home.into(), shop: None, lang: None, clock, extra_skills: Vec::new(), model: None }
     }
+}
+
+/// Where a plan came from, for the log and the owner.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PlanSource {
+    /// `model` or `offline`.
+    pub source: String,
+    /// The model calls it took, with their tokens and cost.
+    pub calls: Vec<CallRecord>,
+    /// Why the model's plan was not used, when the offline planner stood in.
+    pub fallback: Option<String>,
 }
 
 #[derive(Clone)]
@@ -67,6 +83,7 @@ struct Inner {
     perms: Perms,
     /// Signs the work log's checkpoints.
     log_key: LogKey,
+    model: Option<ModelClient>,
     clock: SharedClock,
     lang: Lang,
 }
@@ -217,7 +234,8 @@ impl Crew {
         let policy = Policy::load_for_shop(&home.policies_dir(), &shop.name, &catalog)?;
         let log_key = LogKey::load_or_create(&home.root().join("keys"))?;
         let perms = Perms::new(policy);
-        let inner = Inner { home, db, catalog, registry, shop, perms, log_key, clock: opts.clock, lang };
+        let model = opts.model.map(ModelClient::new).transpose().map_err(|e| Error::Invalid(e.to_string()))?;
+        let inner = Inner { home, db, catalog, registry, shop, perms, log_key, model, clock: opts.clock, lang };
         Ok((Crew { inner: Arc::new(inner) }, setup))
     }
 
@@ -321,16 +339,40 @@ impl Crew {
 
     /// Plans a request without running anything. The plan is validated against the catalog
     /// and every task's arguments against its skill's type.
-    pub async fn plan(&self, request: &str) -> Result<Planned> {
+    ///
+    /// With a model configured, the model plans; when it cannot be reached or gives no valid
+    /// plan after its retries, the offline planner stands in and the source says why.
+    pub async fn plan(&self, request: &str) -> Result<(Planned, PlanSource)> {
         let request = request.trim();
         if request.is_empty() {
             return Err(Error::Invalid("the request is empty; say what the crew should do".into()));
         }
-        let planned = planner::plan_offline(request, &self.context().await?);
+        let context = self.context().await?;
+        let mut source = PlanSource { source: "offline".into(), ..PlanSource::default() };
+        if let Some(model) = &self.inner.model {
+            let check = |plan: &Plan| self.check_plan(plan);
+            let tz = self.inner.shop.timezone.name();
+            let i = &self.inner;
+            let outcome = llm_planner::plan(model, &i.catalog, &i.registry, &context, tz, request, &check).await?;
+            source.calls = outcome.calls;
+            match outcome.planned {
+                Some(planned) => {
+                    source.source = "model".into();
+                    return Ok((planned, source));
+                }
+                None => source.fallback = outcome.failure,
+            }
+        }
+        let planned = planner::plan_offline(request, &context);
         if let Planned::Plan(plan) = &planned {
             self.check_plan(plan)?;
         }
-        Ok(planned)
+        Ok((planned, source))
+    }
+
+    /// The configured model, if any.
+    pub fn model(&self) -> Option<&ModelClient> {
+        self.inner.model.as_ref()
     }
 
     /// Checks a plan from any source: structure, employees, skills and arguments.
@@ -345,13 +387,43 @@ impl Crew {
 
     /// Plans and runs a request: logs the request and the plan, then executes it.
     pub async fn chat(&self, request: &str, progress: Arc<dyn Progress>) -> Result<ChatResult> {
-        let planned = self.plan(request).await?;
+        let (planned, source) = self.plan(request).await?;
         let at = stamp(self.inner.clock.now());
         let shop_id = self.inner.shop.id;
         let mut tx = store::begin(&self.inner.db).await?;
         let mut entry = NewEntry::new(Actor::Owner, Kind::Request, request.trim());
         entry.details = serde_json::json!({"request": request.trim()});
         worklog::append(&mut tx, shop_id, &at, &entry).await?;
+        for call in &source.calls {
+            let summary = match self.inner.lang {
+                Lang::Zh => format!(
+                    "调用模型 {}:输入 {} / 输出 {} tokens{}",
+                    call.model,
+                    call.prompt_tokens,
+                    call.completion_tokens,
+                    call.cost_yuan.map(|y| format!(",约 ¥{y:.4}")).unwrap_or_default()
+                ),
+                Lang::En => format!(
+                    "model call {}: {} prompt / {} completion tokens{}",
+                    call.model,
+                    call.prompt_tokens,
+                    call.completion_tokens,
+                    call.cost_yuan.map(|y| format!(", about ¥{y:.4}")).unwrap_or_default()
+                ),
+            };
+            let mut entry = NewEntry::new(Actor::Planner, Kind::ModelCall, summary);
+            entry.details = serde_json::to_value(call).unwrap_or_default();
+            worklog::append(&mut tx, shop_id, &at, &entry).await?;
+        }
+        if let Some(why) = &source.fallback {
+            let summary = match self.inner.lang {
+                Lang::Zh => format!("模型没有给出可用的计划,改用离线规划:{why}"),
+                Lang::En => format!("the model gave no usable plan; the offline planner stood in: {why}"),
+            };
+            let mut entry = NewEntry::new(Actor::Planner, Kind::Error, summary);
+            entry.details = serde_json::json!({"fallback": "offline", "reason": why});
+            worklog::append(&mut tx, shop_id, &at, &entry).await?;
+        }
         let plan = match planned {
             Planned::NotUnderstood(nu) => {
                 let answer = nu.to_string();
@@ -371,9 +443,10 @@ impl Crew {
         let version = self.inner.perms.effective(&mut tx, shop_id, self.inner.clock.now()).await?.version;
         let plan_id: i64 = sqlx::query_scalar(
             "INSERT INTO plans (shop_id, source, request, plan_json, policy_version, created_at) \
-             VALUES ($1, 'offline', $2, $3, $4, $5) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(shop_id)
+        .bind(&source.source)
         .bind(&plan.request)
         .bind(&plan_json)
         .bind(version)
@@ -387,9 +460,10 @@ impl Crew {
         };
         let mut entry = NewEntry::new(Actor::Planner, Kind::Plan, summary);
         entry.plan_id = Some(plan_id);
-        entry.details = serde_json::json!({"source": "offline", "plan": plan, "policy_version": version});
+        entry.details = serde_json::json!({"source": source.source, "plan": plan, "policy_version": version});
         worklog::append(&mut tx, shop_id, &at, &entry).await?;
         tx.commit().await?;
+        progress.planned(&plan, &source);
         let tasks = executor::execute(self, &plan, plan_id, progress).await?;
         Ok(ChatResult::Ran { plan_id, plan, tasks })
     }

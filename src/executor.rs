@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use crate::crew::Crew;
+use crate::crew::{Crew, PlanSource};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, Task};
 use crate::skills::{StepReport, StepStatus};
@@ -39,6 +39,8 @@ impl TaskOutcome {
 
 /// Live progress, for a terminal line or a JSON stream.
 pub trait Progress: Send + Sync {
+    /// The plan about to run, and where it came from.
+    fn planned(&self, _plan: &Plan, _source: &PlanSource) {}
     fn started(&self, task: &Task);
     fn finished(&self, task: &Task, outcome: &TaskOutcome);
 }

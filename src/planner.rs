@@ -40,6 +40,13 @@ pub struct NotUnderstood {
     pub lang: Lang,
 }
 
+impl NotUnderstood {
+    /// The model's account of what it could not map; nothing was understood well enough to run.
+    pub fn from_model(request: &str, unclear: Vec<String>) -> NotUnderstood {
+        NotUnderstood { understood: Vec::new(), unclear, lang: Lang::detect(request) }
+    }
+}
+
 const EXAMPLES_ZH: [&str; 6] = [
     "下周中秋大促:月饼8折,做一张海报,推广预算500元",
     "满200减20,发100张",

@@ -55,6 +55,8 @@ pub enum Kind {
     Setup,
     /// The owner granted, revoked, paused or resumed.
     Permission,
+    /// A call to the model, with its tokens and cost.
+    ModelCall,
 }
 
 impl Kind {
@@ -68,6 +70,7 @@ impl Kind {
             Kind::Error => "error",
             Kind::Setup => "setup",
             Kind::Permission => "permission",
+            Kind::ModelCall => "model_call",
         }
     }
 }

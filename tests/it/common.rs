@@ -35,7 +35,10 @@ impl Home {
         cmd.env("SHOPCREW_HOME", self.path())
             .env("SHOPCREW_NOW", NOW)
             .env_remove("SHOPCREW_SHOP")
-            .env_remove("SHOPCREW_LANG");
+            .env_remove("SHOPCREW_LANG")
+            .env_remove("OPENAI_BASE_URL")
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("SHOPCREW_MODEL");
         cmd
     }
 

@@ -12,6 +12,9 @@ fn spawn(home: &Home, args: &[&str], hold_ms: Option<u64>) -> Child {
         .env("SHOPCREW_NOW", crate::common::NOW)
         .env_remove("SHOPCREW_SHOP")
         .env_remove("SHOPCREW_LANG")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("SHOPCREW_MODEL")
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -1,0 +1,187 @@
+//! One OpenAI-compatible chat model, called through `async-openai`, with bounded retries.
+//!
+//! A call is retried on 429, 5xx, timeouts and refused connections, with exponential
+//! backoff, at most `retries` times; anything else fails at once. Errors carry the status and
+//! the server's message, never the key. Every call reports its token usage so the caller can
+//! log and price it.
+
+use std::time::{Duration, Instant};
+
+use async_openai::Client;
+use async_openai::config::OpenAIConfig;
+use async_openai::error::OpenAIError;
+use async_openai::types::chat::{
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
+    ChatCompletionRequestUserMessage, CreateChatCompletionRequest, ResponseFormat, ResponseFormatJsonSchema,
+};
+use serde::Serialize;
+
+use crate::config::ModelConfig;
+
+/// Why a model call gave no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("the model at {url} could not be reached ({reason}); check OPENAI_BASE_URL or run `shopcrew doctor`")]
+    Unreachable { url: String, reason: String },
+    #[error("the model answered {status}: {message}")]
+    Status { status: u16, message: String },
+    #[error("the model's answer could not be read: {0}")]
+    Garbled(String),
+    #[error("the model request could not be built: {0}")]
+    Request(String),
+}
+
+/// One message of a conversation with the model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "role", content = "content", rename_all = "snake_case")]
+pub enum Message {
+    System(String),
+    User(String),
+    Assistant(String),
+}
+
+/// What one call cost and how it went, for the work log.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CallRecord {
+    pub model: String,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// HTTP attempts, 1 when the first one answered.
+    pub attempts: u32,
+    pub millis: u64,
+    /// Yuan, when the price table knows the model.
+    pub cost_yuan: Option<f64>,
+}
+
+#[derive(Clone)]
+pub struct ModelClient {
+    client: Client<OpenAIConfig>,
+    config: ModelConfig,
+}
+
+impl std::fmt::Debug for ModelClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelClient").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl ModelClient {
+    pub fn new(config: ModelConfig) -> Result<ModelClient, ModelError> {
+        let mut openai = OpenAIConfig::new().with_api_base(&config.base_url);
+        if let Some(key) = &config.api_key {
+            openai = openai.with_api_key(key.expose());
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(config.timeout_secs))
+            .connect_timeout(Duration::from_secs(config.timeout_secs.min(10)))
+            .build()
+            .map_err(|e| ModelError::Request(e.to_string()))?;
+        Ok(ModelClient { client: Client::with_config(openai).with_http_client(http), config })
+    }
+
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// The model an employee talks to (its override, or the default).
+    pub fn model_for(&self, employee: Option<&str>) -> &str {
+        employee.and_then(|e| self.config.employee_models.get(e)).unwrap_or(&self.config.model)
+    }
+
+    /// Asks for a JSON answer following `schema` (named `name`); returns the answer's text.
+    pub async fn chat_json(
+        &self,
+        employee: Option<&str>,
+        messages: &[Message],
+        name: &str,
+        schema: serde_json::Value,
+    ) -> Result<(String, CallRecord), ModelError> {
+        let model = self.model_for(employee).to_string();
+        let request = CreateChatCompletionRequest {
+            model: model.clone(),
+            messages: messages.iter().map(to_request_message).collect(),
+            response_format: Some(ResponseFormat::JsonSchema {
+                json_schema: ResponseFormatJsonSchema {
+                    description: None,
+                    name: name.to_string(),
+                    schema,
+                    strict: Some(false),
+                },
+            }),
+            temperature: Some(0.0),
+            ..Default::default()
+        };
+        let started = Instant::now();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.client.chat().create(request.clone()).await {
+                Ok(response) => {
+                    let usage = response.usage.as_ref();
+                    let mut record = CallRecord {
+                        model: model.clone(),
+                        prompt_tokens: usage.map_or(0, |u| u64::from(u.prompt_tokens)),
+                        completion_tokens: usage.map_or(0, |u| u64::from(u.completion_tokens)),
+                        attempts,
+                        millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                        cost_yuan: None,
+                    };
+                    record.cost_yuan = self.config.prices.get(&model).map(|p| {
+                        (record.prompt_tokens as f64 * p.prompt_per_million
+                            + record.completion_tokens as f64 * p.completion_per_million)
+                            / 1_000_000.0
+                    });
+                    let text = response
+                        .choices
+                        .into_iter()
+                        .next()
+                        .and_then(|c| c.message.content)
+                        .ok_or_else(|| ModelError::Garbled("the answer has no message content".into()))?;
+                    return Ok((text, record));
+                }
+                Err(e) => {
+                    let (retry, error) = self.classify(e);
+                    if !retry || attempts > self.config.retries {
+                        return Err(error);
+                    }
+                    let wait = Duration::from_millis(200u64.saturating_mul(1 << attempts.min(6)));
+                    tracing::warn!(attempt = attempts, wait_ms = wait.as_millis() as u64, "model call failed: {error}");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// Whether an error is worth another attempt, and what to tell the owner.
+    fn classify(&self, e: OpenAIError) -> (bool, ModelError) {
+        match e {
+            OpenAIError::ApiError(api) => {
+                let status = api.status_code.as_u16();
+                let retry = status == 429 || status >= 500;
+                (retry, ModelError::Status { status, message: api.api_error.message })
+            }
+            OpenAIError::Reqwest(err) => {
+                let retry = err.is_timeout() || err.is_connect() || err.status().is_some_and(|s| s.as_u16() >= 500);
+                let reason = if err.is_timeout() {
+                    format!("no answer within {} s", self.config.timeout_secs)
+                } else if err.is_connect() {
+                    "connection refused or unreachable".to_string()
+                } else {
+                    // reqwest's text can hold the URL but never the key (it is a header).
+                    err.without_url().to_string()
+                };
+                (retry, ModelError::Unreachable { url: self.config.base_url.clone(), reason })
+            }
+            OpenAIError::JSONDeserialize(err, _) => (false, ModelError::Garbled(err.to_string())),
+            other => (false, ModelError::Garbled(other.to_string())),
+        }
+    }
+}
+
+fn to_request_message(m: &Message) -> ChatCompletionRequestMessage {
+    match m {
+        Message::System(text) => ChatCompletionRequestSystemMessage::from(text.as_str()).into(),
+        Message::User(text) => ChatCompletionRequestUserMessage::from(text.as_str()).into(),
+        Message::Assistant(text) => ChatCompletionRequestAssistantMessage::from(text.as_str()).into(),
+    }
+}
