@@ -121,24 +121,39 @@ pub struct LogKey {
 
 impl LogKey {
     /// Loads the key from `dir`, or makes one (and its public half) when there is none.
+    /// Several processes may do this at once: a new key is written whole under a private
+    /// name and then linked into place, which fails for all but the first; the others read it.
     pub fn load_or_create(dir: &Path) -> Result<LogKey> {
         let secret = dir.join("log.key");
-        if secret.exists() {
-            let text = std::fs::read_to_string(&secret).map_err(|source| Error::Io { path: secret.clone(), source })?;
-            let seed: [u8; 32] = hex::decode(text.trim())
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| Error::Checkpoint(format!("{} does not hold a 32-byte hex key", secret.display())))?;
-            return Ok(LogKey { signing: SigningKey::from_bytes(&seed) });
+        if !secret.exists() {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+            let mut seed = [0u8; 32];
+            getrandom::fill(&mut seed).map_err(|e| Error::Checkpoint(format!("no randomness for a new key: {e}")))?;
+            // A name no other writer uses, in this process or another.
+            let mut nonce = [0u8; 8];
+            getrandom::fill(&mut nonce).map_err(|e| Error::Checkpoint(format!("no randomness for a new key: {e}")))?;
+            let draft = dir.join(format!("log.key.{}.{}", std::process::id(), hex::encode(nonce)));
+            write_private(&draft, &hex::encode(seed))?;
+            let linked = std::fs::hard_link(&draft, &secret);
+            let _ = std::fs::remove_file(&draft);
+            match linked {
+                Ok(()) => {
+                    let public = dir.join("log.pub");
+                    let key = LogKey { signing: SigningKey::from_bytes(&seed) };
+                    std::fs::write(&public, key.public_hex() + "\n")
+                        .map_err(|source| Error::Io { path: public, source })?;
+                    return Ok(key);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(source) => return Err(Error::Io { path: secret, source }),
+            }
         }
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
-        let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|e| Error::Checkpoint(format!("no randomness for a new key: {e}")))?;
-        let key = LogKey { signing: SigningKey::from_bytes(&seed) };
-        write_private(&secret, &hex::encode(seed))?;
-        let public = dir.join("log.pub");
-        std::fs::write(&public, key.public_hex() + "\n").map_err(|source| Error::Io { path: public, source })?;
-        Ok(key)
+        let text = std::fs::read_to_string(&secret).map_err(|source| Error::Io { path: secret.clone(), source })?;
+        let seed: [u8; 32] = hex::decode(text.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| Error::Checkpoint(format!("{} does not hold a 32-byte hex key", secret.display())))?;
+        Ok(LogKey { signing: SigningKey::from_bytes(&seed) })
     }
 
     pub fn public(&self) -> VerifyingKey {
@@ -167,7 +182,7 @@ pub fn public_key_from_hex(text: &str) -> Result<VerifyingKey> {
 fn write_private(path: &PathBuf, text: &str) -> Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -219,6 +234,18 @@ mod tests {
         for broken in ["", "shopcrew/demo\n42\n", &text.replacen("— shopcrew", "-- someone", 1)] {
             assert!(SignedCheckpoint::parse(broken).is_err(), "{broken:?}");
         }
+    }
+
+    #[test]
+    fn processes_making_the_key_at_once_agree_on_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> =
+                (0..8).map(|_| s.spawn(|| LogKey::load_or_create(dir.path()).unwrap().public_hex())).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "log.key and log.pub, no drafts left");
     }
 
     #[test]

@@ -247,6 +247,8 @@ impl Crew {
         let db = store::connect(&home.db_path()).await?;
         let name = opts.shop.clone().unwrap_or_else(|| if demo { DEMO_SHOP.into() } else { "shop".into() });
         Policy::load_for_shop(&home.policies_dir(), &name, &catalog)?;
+        // The key that signs the work log's checkpoints is made with the home.
+        LogKey::load_or_create(&home.root().join("keys"))?;
         let lang = opts.lang.unwrap_or_default();
         create_shop(&db, &name, demo.then_some(seed), opts.clock.as_ref(), lang).await
     }

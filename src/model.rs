@@ -1,7 +1,8 @@
 //! One OpenAI-compatible chat model, called through `async-openai`, with bounded retries.
 //!
-//! A call is retried on 429, 5xx, timeouts and refused connections, with exponential
-//! backoff, at most `retries` times; anything else fails at once. Errors carry the status and
+//! `async-openai`'s own retry layer retries 429, 5xx and refused connections three times with
+//! exponential backoff, honouring `Retry-After`; on top of that a call that times out is tried
+//! again, at most `retries` times. Anything else fails at once. Errors carry the status and
 //! the server's message, never the key. Every call reports its token usage so the caller can
 //! log and price it.
 
@@ -157,11 +158,11 @@ impl ModelClient {
         match e {
             OpenAIError::ApiError(api) => {
                 let status = api.status_code.as_u16();
-                let retry = status == 429 || status >= 500;
-                (retry, ModelError::Status { status, message: api.api_error.message })
+                (false, ModelError::Status { status, message: api.api_error.message })
             }
             OpenAIError::Reqwest(err) => {
-                let retry = err.is_timeout() || err.is_connect() || err.status().is_some_and(|s| s.as_u16() >= 500);
+                // Statuses and refused connections were retried below us already.
+                let retry = err.is_timeout();
                 let reason = if err.is_timeout() {
                     format!("no answer within {} s", self.config.timeout_secs)
                 } else if err.is_connect() {

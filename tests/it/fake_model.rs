@@ -1,0 +1,115 @@
+//! A scripted OpenAI-compatible server on loopback, over real HTTP. Each request to
+//! `/v1/chat/completions` gets the next reply of the script (the last one repeats) and is
+//! recorded with its Authorization header, so tests can check what the crew sent.
+//!
+//! It runs on its own thread and runtime, so tests may block on the real binary meanwhile.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// 200 with a chat completion whose message content is this text.
+    Content(String),
+    /// Another status with an OpenAI-style error body.
+    Status(u16, &'static str),
+    /// 200 with a body that is not JSON.
+    Garbage(&'static str),
+    /// The reply, after a pause.
+    Slow(Duration, Box<Reply>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub body: Value,
+    pub authorization: Option<String>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    script: Arc<Vec<Reply>>,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+}
+
+pub struct FakeModel {
+    /// The base URL to give as OPENAI_BASE_URL (ends in `/v1`).
+    pub url: String,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl FakeModel {
+    pub fn start(script: Vec<Reply>) -> FakeModel {
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let shared = Shared { script: Arc::new(script), requests: requests.clone() };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+                tx.send(listener.local_addr().expect("address")).expect("report address");
+                let app = Router::new().route("/v1/chat/completions", post(answer)).with_state(shared);
+                axum::serve(listener, app).await.expect("serve");
+            });
+        });
+        let addr = rx.recv().expect("server address");
+        FakeModel { url: format!("http://{addr}/v1"), requests }
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().expect("requests").clone()
+    }
+}
+
+async fn answer(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let n = {
+        let mut requests = shared.requests.lock().expect("requests");
+        requests.push(Recorded { body, authorization });
+        requests.len()
+    };
+    let reply = shared.script.get(n - 1).or(shared.script.last()).cloned();
+    respond(reply.unwrap_or(Reply::Status(500, "empty script"))).await
+}
+
+async fn respond(reply: Reply) -> Response {
+    let mut reply = reply;
+    while let Reply::Slow(pause, inner) = reply {
+        tokio::time::sleep(pause).await;
+        reply = *inner;
+    }
+    match reply {
+        Reply::Content(text) => axum::Json(completion(&text)).into_response(),
+        Reply::Status(code, message) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let body = json!({"error": {"message": message, "type": "fake_error", "param": null, "code": null}});
+            (status, axum::Json(body)).into_response()
+        }
+        Reply::Garbage(text) => (StatusCode::OK, text).into_response(),
+        Reply::Slow(..) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// An OpenAI chat completion body.
+pub fn completion(content: &str) -> Value {
+    json!({
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 1_790_000_000u32,
+        "model": "fake-model",
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": content},
+            "finish_reason": "stop"
+        }],
+        "usage": {"prompt_tokens": 1200, "completion_tokens": 80, "total_tokens": 1280}
+    })
+}
