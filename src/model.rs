@@ -12,8 +12,10 @@ use async_openai::Client;
 use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;
 use async_openai::types::chat::{
-    ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
-    ChatCompletionRequestUserMessage, CreateChatCompletionRequest, ResponseFormat, ResponseFormatJsonSchema,
+    ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls, ChatCompletionRequestAssistantMessage,
+    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage, ChatCompletionRequestToolMessage,
+    ChatCompletionRequestUserMessage, ChatCompletionTool, ChatCompletionTools, CreateChatCompletionRequest,
+    FunctionCall, FunctionObject, ResponseFormat, ResponseFormatJsonSchema,
 };
 use serde::Serialize;
 
@@ -39,6 +41,34 @@ pub enum Message {
     System(String),
     User(String),
     Assistant(String),
+    /// The model asked for these tool calls.
+    ToolCalls(Vec<ToolCall>),
+    /// The result of one tool call.
+    Tool { call_id: String, content: String },
+}
+
+/// A tool the model may call: a name (letters, digits, `_`, `-`), what it does, and the JSON
+/// schema of its arguments.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    pub parameters: serde_json::Value,
+}
+
+/// A call the model asked for; `arguments` is the model's text, to be parsed by the caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+}
+
+/// What the model did on its turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Turn {
+    Text(String),
+    ToolCalls(Vec<ToolCall>),
 }
 
 /// What one call cost and how it went, for the work log.
@@ -97,18 +127,44 @@ impl ModelClient {
         name: &str,
         schema: serde_json::Value,
     ) -> Result<(String, CallRecord), ModelError> {
+        let format = ResponseFormat::JsonSchema {
+            json_schema: ResponseFormatJsonSchema {
+                description: None,
+                name: name.to_string(),
+                schema,
+                strict: Some(false),
+            },
+        };
+        let (turn, record) = self.call(employee, messages, Some(format), &[]).await?;
+        match turn {
+            Turn::Text(text) => Ok((text, record)),
+            Turn::ToolCalls(_) => Err(ModelError::Garbled("it called a tool where a JSON answer was asked for".into())),
+        }
+    }
+
+    /// One turn of a tool-calling conversation: the model answers in text or asks for calls.
+    pub async fn chat_tools(
+        &self,
+        employee: Option<&str>,
+        messages: &[Message],
+        tools: &[ToolSpec],
+    ) -> Result<(Turn, CallRecord), ModelError> {
+        self.call(employee, messages, None, tools).await
+    }
+
+    async fn call(
+        &self,
+        employee: Option<&str>,
+        messages: &[Message],
+        format: Option<ResponseFormat>,
+        tools: &[ToolSpec],
+    ) -> Result<(Turn, CallRecord), ModelError> {
         let model = self.model_for(employee).to_string();
         let request = CreateChatCompletionRequest {
             model: model.clone(),
             messages: messages.iter().map(to_request_message).collect(),
-            response_format: Some(ResponseFormat::JsonSchema {
-                json_schema: ResponseFormatJsonSchema {
-                    description: None,
-                    name: name.to_string(),
-                    schema,
-                    strict: Some(false),
-                },
-            }),
+            response_format: format,
+            tools: (!tools.is_empty()).then(|| tools.iter().map(to_tool).collect()),
             temperature: Some(0.0),
             ..Default::default()
         };
@@ -132,13 +188,30 @@ impl ModelClient {
                             + record.completion_tokens as f64 * p.completion_per_million)
                             / 1_000_000.0
                     });
-                    let text = response
+                    let message = response
                         .choices
                         .into_iter()
                         .next()
-                        .and_then(|c| c.message.content)
-                        .ok_or_else(|| ModelError::Garbled("the answer has no message content".into()))?;
-                    return Ok((text, record));
+                        .map(|c| c.message)
+                        .ok_or_else(|| ModelError::Garbled("the answer has no choices".into()))?;
+                    let calls: Vec<ToolCall> = message
+                        .tool_calls
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|c| match c {
+                            ChatCompletionMessageToolCalls::Function(f) => {
+                                Some(ToolCall { id: f.id, name: f.function.name, arguments: f.function.arguments })
+                            }
+                            ChatCompletionMessageToolCalls::Custom(_) => None,
+                        })
+                        .collect();
+                    if !calls.is_empty() {
+                        return Ok((Turn::ToolCalls(calls), record));
+                    }
+                    let text = message
+                        .content
+                        .ok_or_else(|| ModelError::Garbled("the answer has neither text nor tool calls".into()))?;
+                    return Ok((Turn::Text(text), record));
                 }
                 Err(e) => {
                     let (retry, error) = self.classify(e);
@@ -184,5 +257,36 @@ fn to_request_message(m: &Message) -> ChatCompletionRequestMessage {
         Message::System(text) => ChatCompletionRequestSystemMessage::from(text.as_str()).into(),
         Message::User(text) => ChatCompletionRequestUserMessage::from(text.as_str()).into(),
         Message::Assistant(text) => ChatCompletionRequestAssistantMessage::from(text.as_str()).into(),
+        Message::ToolCalls(calls) => ChatCompletionRequestAssistantMessage {
+            tool_calls: Some(
+                calls
+                    .iter()
+                    .map(|c| {
+                        ChatCompletionMessageToolCalls::Function(ChatCompletionMessageToolCall {
+                            id: c.id.clone(),
+                            function: FunctionCall { name: c.name.clone(), arguments: c.arguments.clone() },
+                        })
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }
+        .into(),
+        Message::Tool { call_id, content } => ChatCompletionRequestToolMessage {
+            content: content.as_str().into(),
+            tool_call_id: call_id.clone(),
+        }
+        .into(),
     }
+}
+
+fn to_tool(t: &ToolSpec) -> ChatCompletionTools {
+    ChatCompletionTools::Function(ChatCompletionTool {
+        function: FunctionObject {
+            name: t.name.clone(),
+            description: Some(t.description.clone()),
+            parameters: Some(t.parameters.clone()),
+            strict: None,
+        },
+    })
 }
