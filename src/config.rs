@@ -8,6 +8,7 @@
 //! timeout_secs = 60
 //! retries = 3                                # per call, on 429, 5xx and timeouts
 //! plan_retries = 2                           # invalid plans sent back to the model
+//! max_steps = 8                              # model turns an employee may take per task
 //! ```
 //!
 //! `OPENAI_BASE_URL`, `OPENAI_API_KEY` and `SHOPCREW_MODEL` override the file. With neither a
@@ -68,6 +69,8 @@ pub struct ModelConfig {
     pub timeout_secs: u64,
     pub retries: u32,
     pub plan_retries: u32,
+    /// Model turns an employee may take for one task.
+    pub max_steps: u32,
     /// A different model for some employees.
     pub employee_models: BTreeMap<String, String>,
     pub prices: BTreeMap<String, Price>,
@@ -89,6 +92,7 @@ struct RawModel {
     timeout_secs: Option<u64>,
     retries: Option<u32>,
     plan_retries: Option<u32>,
+    max_steps: Option<u32>,
     #[serde(default)]
     employees: BTreeMap<String, String>,
     #[serde(default)]
@@ -131,6 +135,7 @@ pub fn load(home: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<
         timeout_secs,
         retries: m.retries.unwrap_or(3),
         plan_retries: m.plan_retries.unwrap_or(2),
+        max_steps: m.max_steps.unwrap_or(8).max(1),
         employee_models: m.employees,
         prices: m.prices,
     }))

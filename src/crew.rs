@@ -30,6 +30,7 @@ use crate::planner::{self, Planned};
 use crate::policy::Policy;
 use crate::skills::{self, Env, Registry, Skill, StepReport};
 use crate::store::{self, Db, Shop};
+use crate::worker;
 use crate::worklog::{self, Actor, Entry, Filter, Kind, NewEntry, Verification};
 
 /// The shop a zero-config run creates, and its seed.
@@ -397,23 +398,7 @@ impl Crew {
         entry.details = serde_json::json!({"request": request.trim()});
         worklog::append(&mut tx, shop_id, &at, &entry).await?;
         for call in &source.calls {
-            let summary = match self.inner.lang {
-                Lang::Zh => format!(
-                    "调用模型 {}:输入 {} / 输出 {} tokens{}",
-                    call.model,
-                    call.prompt_tokens,
-                    call.completion_tokens,
-                    call.cost_yuan.map(|y| format!(",约 ¥{y:.4}")).unwrap_or_default()
-                ),
-                Lang::En => format!(
-                    "model call {}: {} prompt / {} completion tokens{}",
-                    call.model,
-                    call.prompt_tokens,
-                    call.completion_tokens,
-                    call.cost_yuan.map(|y| format!(", about ¥{y:.4}")).unwrap_or_default()
-                ),
-            };
-            let mut entry = NewEntry::new(Actor::Planner, Kind::ModelCall, summary);
+            let mut entry = NewEntry::new(Actor::Planner, Kind::ModelCall, model_call_line(self.inner.lang, call));
             entry.details = serde_json::to_value(call).unwrap_or_default();
             worklog::append(&mut tx, shop_id, &at, &entry).await?;
         }
@@ -618,9 +603,11 @@ impl Crew {
         }
     }
 
-    /// Runs one task of a plan through the gated pipeline.
+    /// Runs one task of a plan through the gated pipeline: directly, or, with a model
+    /// configured, by its employee in a tool-calling loop whose every action is gated the same.
     pub async fn run_task(&self, plan_id: i64, task: &Task) -> Result<StepReport> {
-        let req = skills::StepRequest {
+        let key = skills::StepRequest::plan_key(plan_id, &task.id);
+        let mut req = skills::StepRequest {
             employee: task.employee.clone(),
             skill: task.skill.clone(),
             args: task.args.clone(),
@@ -628,9 +615,83 @@ impl Crew {
             plan_id: Some(plan_id),
             task_id: Some(task.id.clone()),
             approval: None,
-            key: Some(skills::StepRequest::plan_key(plan_id, &task.id)),
+            key: Some(key.clone()),
         };
-        skills::run_step(&self.env(), &req).await
+        // Plans the model made are worked by the employees with the model; offline plans
+        // (also when the model could not plan) run their steps directly.
+        let Some(model) = &self.inner.model else { return self.run_step(&req).await };
+        let source: Option<String> = sqlx::query_scalar("SELECT source FROM plans WHERE shop_id = $1 AND id = $2")
+            .bind(self.inner.shop.id)
+            .bind(plan_id)
+            .fetch_optional(&self.inner.db)
+            .await?;
+        if source.as_deref() != Some("model") {
+            return self.run_step(&req).await;
+        }
+        // A task that already took effect (in any of its steps) is reported, not redone.
+        if let Some(done) = skills::done_under(self.db(), self.inner.shop.id, &key).await? {
+            req.key = Some(done);
+            return self.run_step(&req).await;
+        }
+        let run = worker::run(self, model, plan_id, task, &key).await;
+        let at = stamp(self.inner.clock.now());
+        let mut tx = store::begin(&self.inner.db).await?;
+        let base = |kind: Kind, summary: String| {
+            let mut entry = NewEntry::new(Actor::Employee, kind, summary);
+            entry.plan_id = Some(plan_id);
+            entry.task_id = Some(task.id.clone());
+            entry.employee = Some(task.employee.clone());
+            entry.skill = Some(task.skill.clone());
+            entry
+        };
+        let report = match run {
+            Ok(run) => {
+                for call in &run.calls {
+                    let mut entry = base(Kind::ModelCall, model_call_line(self.inner.lang, call));
+                    entry.details = serde_json::to_value(call).unwrap_or_default();
+                    worklog::append(&mut tx, self.inner.shop.id, &at, &entry).await?;
+                }
+                let line = worker::summary_line(task, &run);
+                let mut entry = base(Kind::Summary, line.get(self.inner.lang).to_string());
+                entry.details = serde_json::json!({"status": run.report.status, "steps": run.steps, "tool_errors": run.tool_errors});
+                let seq = worklog::append(&mut tx, self.inner.shop.id, &at, &entry).await?;
+                let mut report = run.report;
+                if report.log_seq == 0 {
+                    report.log_seq = seq;
+                }
+                report
+            }
+            Err(Error::Model(message)) => {
+                let summary = match self.inner.lang {
+                    Lang::Zh => format!("模型出错,任务 {} 未完成:{message}", task.id),
+                    Lang::En => format!("the model failed, task {} was not done: {message}", task.id),
+                };
+                let mut entry = base(Kind::Error, summary.clone());
+                entry.details = serde_json::json!({"error": message});
+                let seq = worklog::append(&mut tx, self.inner.shop.id, &at, &entry).await?;
+                StepReport {
+                    employee: task.employee.clone(),
+                    skill: task.skill.clone(),
+                    task_id: Some(task.id.clone()),
+                    status: skills::StepStatus::Failed,
+                    summary,
+                    rule: None,
+                    details: serde_json::Value::Null,
+                    files: Vec::new(),
+                    amount: None,
+                    approval_id: None,
+                    log_seq: seq,
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// One gated step (see `skills::run_step`).
+    pub(crate) async fn run_step(&self, req: &skills::StepRequest) -> Result<StepReport> {
+        skills::run_step(&self.env(), req).await
     }
 
     /// Records that a task was skipped because a dependency did not get done.
@@ -1106,5 +1167,25 @@ pub fn describe_change(change: &OwnerChange, lang: Lang) -> String {
         (OwnerChange::Resume { employee: Some(e) }, Lang::En) => format!("owner resumed {e}"),
         (OwnerChange::Resume { employee: None }, Lang::Zh) => "店主恢复了全部员工".to_string(),
         (OwnerChange::Resume { employee: None }, Lang::En) => "owner resumed every employee".to_string(),
+    }
+}
+
+/// One line for a model call: the model, its tokens, and its price when known.
+fn model_call_line(lang: Lang, call: &CallRecord) -> String {
+    match lang {
+        Lang::Zh => format!(
+            "调用模型 {}:输入 {} / 输出 {} tokens{}",
+            call.model,
+            call.prompt_tokens,
+            call.completion_tokens,
+            call.cost_yuan.map(|y| format!(",约 ¥{y:.4}")).unwrap_or_default()
+        ),
+        Lang::En => format!(
+            "model call {}: {} prompt / {} completion tokens{}",
+            call.model,
+            call.prompt_tokens,
+            call.completion_tokens,
+            call.cost_yuan.map(|y| format!(", about ¥{y:.4}")).unwrap_or_default()
+        ),
     }
 }

@@ -28,6 +28,7 @@ pub mod policy;
 pub mod skills;
 pub mod store;
 pub mod svg;
+pub mod worker;
 pub mod worklog;
 
 pub use error::{Error, Result};

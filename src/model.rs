@@ -44,7 +44,10 @@ pub enum Message {
     /// The model asked for these tool calls.
     ToolCalls(Vec<ToolCall>),
     /// The result of one tool call.
-    Tool { call_id: String, content: String },
+    Tool {
+        call_id: String,
+        content: String,
+    },
 }
 
 /// A tool the model may call: a name (letters, digits, `_`, `-`), what it does, and the JSON
@@ -272,11 +275,9 @@ fn to_request_message(m: &Message) -> ChatCompletionRequestMessage {
             ..Default::default()
         }
         .into(),
-        Message::Tool { call_id, content } => ChatCompletionRequestToolMessage {
-            content: content.as_str().into(),
-            tool_call_id: call_id.clone(),
+        Message::Tool { call_id, content } => {
+            ChatCompletionRequestToolMessage { content: content.as_str().into(), tool_call_id: call_id.clone() }.into()
         }
-        .into(),
     }
 }
 

@@ -57,6 +57,8 @@ pub enum Kind {
     Permission,
     /// A call to the model, with its tokens and cost.
     ModelCall,
+    /// How an employee's task ended, in one line.
+    Summary,
 }
 
 impl Kind {
@@ -71,6 +73,7 @@ impl Kind {
             Kind::Setup => "setup",
             Kind::Permission => "permission",
             Kind::ModelCall => "model_call",
+            Kind::Summary => "summary",
         }
     }
 }

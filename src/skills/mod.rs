@@ -547,6 +547,20 @@ fn one_off_key(at: &str, req: &StepRequest) -> String {
     format!("once/{}", &hex::encode(h.finalize())[..32])
 }
 
+/// The key under which a task took effect: the task's own key, or one of its steps'
+/// (`key#n`), if any did.
+pub async fn done_under(db: &Db, shop_id: i64, key: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT idem_key FROM actions WHERE shop_id = $1 AND (idem_key = $2 OR idem_key LIKE $3) \
+         ORDER BY log_seq DESC LIMIT 1",
+    )
+    .bind(shop_id)
+    .bind(key)
+    .bind(format!("{key}#%"))
+    .fetch_optional(db)
+    .await?)
+}
+
 /// The earlier effect of an action key, if it took effect.
 async fn already_done(conn: &mut SqliteConnection, shop_id: i64, key: &str) -> Result<Option<(i64, String)>> {
     Ok(sqlx::query_as("SELECT log_seq, summary FROM actions WHERE shop_id = $1 AND idem_key = $2")

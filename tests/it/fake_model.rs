@@ -1,6 +1,8 @@
 //! A scripted OpenAI-compatible server on loopback, over real HTTP. Each request to
-//! `/v1/chat/completions` gets the next reply of the script (the last one repeats) and is
-//! recorded with its Authorization header, so tests can check what the crew sent.
+//! `/v1/chat/completions` gets the next reply of its script (the last one repeats) and is
+//! recorded with its Authorization header, so tests can check what the crew sent. Requests
+//! that offer tools (employees at work) and those that do not (the planner, `doctor`) follow
+//! separate scripts.
 //!
 //! It runs on its own thread and runtime, so tests may block on the real binary meanwhile.
 
@@ -19,6 +21,8 @@ use serde_json::{Value, json};
 pub enum Reply {
     /// 200 with a chat completion whose message content is this text.
     Content(String),
+    /// 200 with a chat completion that calls these tools: (name, arguments text).
+    Tools(Vec<(&'static str, String)>),
     /// Another status with an OpenAI-style error body.
     Status(u16, &'static str),
     /// 200 with a body that is not JSON.
@@ -35,7 +39,8 @@ pub struct Recorded {
 
 #[derive(Clone)]
 struct Shared {
-    script: Arc<Vec<Reply>>,
+    plain: Arc<Vec<Reply>>,
+    tools: Arc<Vec<Reply>>,
     requests: Arc<Mutex<Vec<Recorded>>>,
 }
 
@@ -46,9 +51,15 @@ pub struct FakeModel {
 }
 
 impl FakeModel {
+    /// One script for every request.
     pub fn start(script: Vec<Reply>) -> FakeModel {
+        FakeModel::with(script.clone(), script)
+    }
+
+    /// `plain` answers requests without tools (planning), `tools` those with tools (work).
+    pub fn with(plain: Vec<Reply>, tools: Vec<Reply>) -> FakeModel {
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let shared = Shared { script: Arc::new(script), requests: requests.clone() };
+        let shared = Shared { plain: Arc::new(plain), tools: Arc::new(tools), requests: requests.clone() };
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
@@ -71,12 +82,15 @@ impl FakeModel {
 async fn answer(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let with_tools = body.get("tools").is_some_and(|t| t.is_array());
     let n = {
         let mut requests = shared.requests.lock().expect("requests");
+        let n = requests.iter().filter(|r| r.body.get("tools").is_some_and(|t| t.is_array()) == with_tools).count();
         requests.push(Recorded { body, authorization });
-        requests.len()
+        n + 1
     };
-    let reply = shared.script.get(n - 1).or(shared.script.last()).cloned();
+    let script = if with_tools { &shared.tools } else { &shared.plain };
+    let reply = script.get(n - 1).or(script.last()).cloned();
     respond(reply.unwrap_or(Reply::Status(500, "empty script"))).await
 }
 
@@ -88,6 +102,7 @@ async fn respond(reply: Reply) -> Response {
     }
     match reply {
         Reply::Content(text) => axum::Json(completion(&text)).into_response(),
+        Reply::Tools(calls) => axum::Json(tool_calls(&calls)).into_response(),
         Reply::Status(code, message) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let body = json!({"error": {"message": message, "type": "fake_error", "param": null, "code": null}});
@@ -111,5 +126,26 @@ pub fn completion(content: &str) -> Value {
             "finish_reason": "stop"
         }],
         "usage": {"prompt_tokens": 1200, "completion_tokens": 80, "total_tokens": 1280}
+    })
+}
+
+/// A chat completion that asks for tool calls.
+pub fn tool_calls(calls: &[(&str, String)]) -> Value {
+    let calls: Vec<Value> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, (name, args))| json!({"id": format!("call_{i}"), "type": "function", "function": {"name": name, "arguments": args}}))
+        .collect();
+    json!({
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 1_790_000_000u32,
+        "model": "fake-model",
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": null, "tool_calls": calls},
+            "finish_reason": "tool_calls"
+        }],
+        "usage": {"prompt_tokens": 900, "completion_tokens": 40, "total_tokens": 940}
     })
 }

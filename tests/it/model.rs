@@ -16,6 +16,14 @@ fn cups_plan() -> String {
     .to_string()
 }
 
+/// The employee's side of "cups 10% off": it calls the discount skill, then reports.
+fn cups_work() -> Vec<Reply> {
+    vec![
+        Reply::Tools(vec![("promo__create_discount", r#"{"discount_pct": 10, "scope": "cups", "days": 3}"#.into())]),
+        Reply::Content("杯子打九折,三天。".into()),
+    ]
+}
+
 /// Runs the binary against the fake model.
 fn run(home: &Home, model: &FakeModel, args: &[&str]) -> (i32, String, String) {
     let out = home
@@ -40,7 +48,7 @@ fn fast_retries(home: &Home) {
 #[tokio::test]
 async fn the_model_plans_a_free_form_request_and_the_crew_runs_it_through_the_gate() {
     let home = Home::with_demo();
-    let model = FakeModel::start(vec![Reply::Content(cups_plan())]);
+    let model = FakeModel::with(vec![Reply::Content(cups_plan())], cups_work());
     let (code, out, err) = run(&home, &model, &["chat", "杯子这周便宜点卖,打个九折吧"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("由模型 gpt-4o-mini 规划"), "{out}");
@@ -49,7 +57,7 @@ async fn the_model_plans_a_free_form_request_and_the_crew_runs_it_through_the_ga
 
     // What was sent: the plan schema, the skills with their schemas, store data fenced off.
     let sent = model.requests();
-    assert_eq!(sent.len(), 1);
+    assert_eq!(sent.len(), 3, "one plan, two turns of work");
     let body = &sent[0].body;
     assert_eq!(body["model"], "gpt-4o-mini");
     assert_eq!(body["response_format"]["type"], "json_schema");
@@ -84,12 +92,12 @@ async fn an_invalid_plan_goes_back_to_the_model_with_the_errors() {
     let bad = json!({"tasks": [{"id": "t1", "employee": "promotions", "skill": "promo.make_it_rain",
                                 "args": {}, "depends_on": []}], "not_understood": []})
     .to_string();
-    let model = FakeModel::start(vec![Reply::Content(bad), Reply::Content(cups_plan())]);
+    let model = FakeModel::with(vec![Reply::Content(bad), Reply::Content(cups_plan())], cups_work());
     let (code, out, err) = run(&home, &model, &["chat", "cups ten percent off"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("created discount"), "{out}");
     let sent = model.requests();
-    assert_eq!(sent.len(), 2);
+    assert_eq!(sent.len(), 4, "two plans, two turns of work");
     let messages = sent[1].body["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 4, "system, request, the bad answer, the errors");
     assert_eq!(messages[2]["role"], "assistant");
@@ -118,17 +126,20 @@ async fn a_model_that_keeps_failing_leaves_the_request_to_the_offline_planner_an
 async fn rate_limits_and_slow_answers_are_retried() {
     let home = Home::with_demo();
     fast_retries(&home);
-    let model = FakeModel::start(vec![
-        Reply::Status(429, "slow down"),
-        Reply::Slow(std::time::Duration::from_millis(2500), Box::new(Reply::Content(cups_plan()))),
-        Reply::Content(cups_plan()),
-    ]);
+    let model = FakeModel::with(
+        vec![
+            Reply::Status(429, "slow down"),
+            Reply::Slow(std::time::Duration::from_millis(2500), Box::new(Reply::Content(cups_plan()))),
+            Reply::Content(cups_plan()),
+        ],
+        cups_work(),
+    );
     // The 429 is retried by the client library; that answer is slower than the 1 s timeout,
     // so the call is tried again (retries = 1) and gets the plan.
     let (code, out, err) = run(&home, &model, &["chat", "cups ten percent off"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("planned by gpt-4o-mini"), "{out}");
-    assert_eq!(model.requests().len(), 3);
+    assert_eq!(model.requests().len(), 5, "three for the plan, two turns of work");
     let log = home.json(&["log", "--json"]);
     let call = log.as_array().unwrap().iter().find(|e| e["kind"] == "model_call").unwrap();
     assert_eq!(call["details"]["attempts"], 2, "{call:#}");
