@@ -14,4 +14,5 @@ mod model;
 mod perms;
 mod props;
 mod rfc6962;
+mod workers;
 mod worklog;
