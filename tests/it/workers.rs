@@ -26,7 +26,7 @@ fn run(home: &Home, model: &FakeModel, args: &[&str]) -> (i32, String, String) {
 
 /// The tool results the crew sent back to the model, in order.
 fn tool_results(model: &FakeModel) -> Vec<String> {
-    let last = model.requests().into_iter().filter(|r| r.body["tools"].is_array()).next_back().expect("work requests");
+    let last = model.requests().into_iter().rfind(|r| r.body["tools"].is_array()).expect("work requests");
     last.body["messages"]
         .as_array()
         .unwrap()
