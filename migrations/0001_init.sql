@@ -222,6 +222,24 @@ CREATE TABLE policy_changes (
 );
 CREATE INDEX policy_changes_shop ON policy_changes (shop_id, id);
 
+-- Every model call: tokens and cost per call, task, employee and day, for the daily AI-spend
+-- cap (separate from the business budget). Cost is in millionths of a yuan.
+CREATE TABLE model_calls (
+    id                INTEGER PRIMARY KEY,
+    shop_id           BIGINT NOT NULL REFERENCES shops(id),
+    day               TEXT NOT NULL,
+    at                TEXT NOT NULL,
+    employee          TEXT,
+    plan_id           BIGINT,
+    task_id           TEXT,
+    model             TEXT NOT NULL,
+    prompt_tokens     BIGINT NOT NULL,
+    completion_tokens BIGINT NOT NULL,
+    cost_micro        BIGINT,
+    log_seq           BIGINT NOT NULL
+);
+CREATE INDEX model_calls_shop_day ON model_calls (shop_id, day);
+
 -- Actions staged for the owner, bound to the exact action by a digest of
 -- employee, skill and canonical arguments.
 CREATE TABLE approvals (

@@ -640,6 +640,17 @@ async fn ledger(crew: &Crew, json: bool) -> Result<ExitCode> {
             )
         );
     }
+    if r.ai.calls > 0 || r.ai.budget_yuan.is_some() {
+        let cap = r.ai.budget_yuan.map(|b| format!(" / ¥{b:.2}")).unwrap_or_default();
+        let tokens = r.ai.prompt_tokens + r.ai.completion_tokens;
+        println!(
+            "{}",
+            lang.pick(
+                &format!("今天 AI:{} 次调用,{tokens} tokens,¥{:.4}{cap}", r.ai.calls, r.ai.spent_yuan),
+                &format!("AI today: {} calls, {tokens} tokens, ¥{:.4}{cap}", r.ai.calls, r.ai.spent_yuan)
+            )
+        );
+    }
     let check = if r.reconciled {
         lang.pick(
             &format!("账本与工作日志一致:{}", money(r.ledger_total)),

@@ -9,6 +9,11 @@
 //! retries = 3                                # per call, on 429, 5xx and timeouts
 //! plan_retries = 2                           # invalid plans sent back to the model
 //! max_steps = 8                              # model turns an employee may take per task
+//! daily_ai_budget = 5.0                      # yuan of model calls a day, priced by [model.prices]
+//!
+//! [model.prices."deepseek-chat"]
+//! prompt_per_million = 2.0
+//! completion_per_million = 8.0
 //! ```
 //!
 //! `OPENAI_BASE_URL`, `OPENAI_API_KEY` and `SHOPCREW_MODEL` override the file. With neither a
@@ -71,6 +76,8 @@ pub struct ModelConfig {
     pub plan_retries: u32,
     /// Model turns an employee may take for one task.
     pub max_steps: u32,
+    /// Yuan the crew may spend on model calls per shop-local day (needs a price table).
+    pub daily_ai_budget: Option<f64>,
     /// A different model for some employees.
     pub employee_models: BTreeMap<String, String>,
     pub prices: BTreeMap<String, Price>,
@@ -93,6 +100,7 @@ struct RawModel {
     retries: Option<u32>,
     plan_retries: Option<u32>,
     max_steps: Option<u32>,
+    daily_ai_budget: Option<f64>,
     #[serde(default)]
     employees: BTreeMap<String, String>,
     #[serde(default)]
@@ -136,6 +144,7 @@ pub fn load(home: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<
         retries: m.retries.unwrap_or(3),
         plan_retries: m.plan_retries.unwrap_or(2),
         max_steps: m.max_steps.unwrap_or(8).max(1),
+        daily_ai_budget: m.daily_ai_budget,
         employee_models: m.employees,
         prices: m.prices,
     }))

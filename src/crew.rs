@@ -168,6 +168,8 @@ pub struct LedgerReport {
     pub log_total: Money,
     /// The ledger and the work log agree, and nothing is left reserved.
     pub reconciled: bool,
+    /// Today's model calls, apart from the business budget.
+    pub ai: AiSpend,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -190,6 +192,18 @@ pub struct CampaignSpend {
     /// First and last day it runs, shop-local.
     pub first_day: Option<NaiveDate>,
     pub last_day: Option<NaiveDate>,
+}
+
+/// Today's model use.
+#[derive(Debug, Clone, Serialize)]
+pub struct AiSpend {
+    pub spent_yuan: f64,
+    pub budget_yuan: Option<f64>,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub calls: i64,
+    /// Why no new model call may start today, when the budget is spent.
+    pub stop: Option<String>,
 }
 
 /// What approving a staged action did: the action itself, then any plan tasks that waited on it.
@@ -352,7 +366,17 @@ impl Crew {
         }
         let context = self.context().await?;
         let mut source = PlanSource { source: "offline".into(), ..PlanSource::default() };
-        if let Some(model) = &self.inner.model {
+        let model = match &self.inner.model {
+            Some(_) => match self.ai_spend().await?.stop {
+                Some(stop) => {
+                    source.fallback = Some(stop);
+                    None
+                }
+                None => self.inner.model.as_ref(),
+            },
+            None => None,
+        };
+        if let Some(model) = model {
             let check = |plan: &Plan| self.check_plan(plan);
             let tz = self.inner.shop.timezone.name();
             let i = &self.inner;
@@ -398,9 +422,8 @@ impl Crew {
         entry.details = serde_json::json!({"request": request.trim()});
         worklog::append(&mut tx, shop_id, &at, &entry).await?;
         for call in &source.calls {
-            let mut entry = NewEntry::new(Actor::Planner, Kind::ModelCall, model_call_line(self.inner.lang, call));
-            entry.details = serde_json::to_value(call).unwrap_or_default();
-            worklog::append(&mut tx, shop_id, &at, &entry).await?;
+            let entry = NewEntry::new(Actor::Planner, Kind::ModelCall, String::new());
+            self.log_call(&mut tx, &at, call, entry).await?;
         }
         if let Some(why) = &source.fallback {
             let summary = match self.inner.lang {
@@ -588,6 +611,7 @@ impl Crew {
             reserved: Money::from_fen(reserved),
             log_total: Money::from_fen(log_total),
             reconciled: ledger_total == log_total && reserved == 0,
+            ai: self.ai_spend().await?,
         })
     }
 
@@ -628,6 +652,18 @@ impl Crew {
         if source.as_deref() != Some("model") {
             return self.run_step(&req).await;
         }
+        if let Some(stop) = self.ai_spend().await?.stop {
+            // The planned step still runs, through the gate, without the model.
+            let mut entry = NewEntry::new(Actor::System, Kind::Decision, stop);
+            entry.plan_id = Some(plan_id);
+            entry.task_id = Some(task.id.clone());
+            entry.employee = Some(task.employee.clone());
+            entry.details = serde_json::json!({"ai_budget": "reached"});
+            let mut tx = store::begin(&self.inner.db).await?;
+            worklog::append(&mut tx, self.inner.shop.id, &stamp(self.inner.clock.now()), &entry).await?;
+            tx.commit().await?;
+            return self.run_step(&req).await;
+        }
         // A task that already took effect (in any of its steps) is reported, not redone.
         if let Some(done) = skills::done_under(self.db(), self.inner.shop.id, &key).await? {
             req.key = Some(done);
@@ -647,9 +683,7 @@ impl Crew {
         let report = match run {
             Ok(run) => {
                 for call in &run.calls {
-                    let mut entry = base(Kind::ModelCall, model_call_line(self.inner.lang, call));
-                    entry.details = serde_json::to_value(call).unwrap_or_default();
-                    worklog::append(&mut tx, self.inner.shop.id, &at, &entry).await?;
+                    self.log_call(&mut tx, &at, call, base(Kind::ModelCall, String::new())).await?;
                 }
                 let line = worker::summary_line(task, &run);
                 let mut entry = base(Kind::Summary, line.get(self.inner.lang).to_string());
@@ -687,6 +721,60 @@ impl Crew {
         };
         tx.commit().await?;
         Ok(report)
+    }
+
+    /// Logs a model call (the entry carries plan, task and employee) and records it for the
+    /// token and AI-spend accounting, in the caller's transaction.
+    async fn log_call(&self, tx: &mut store::Tx, at: &str, call: &CallRecord, mut entry: NewEntry) -> Result<()> {
+        entry.summary = model_call_line(self.inner.lang, call);
+        entry.details = serde_json::to_value(call).unwrap_or_default();
+        let shop_id = self.inner.shop.id;
+        let seq = worklog::append(tx, shop_id, at, &entry).await?;
+        sqlx::query(
+            "INSERT INTO model_calls (shop_id, day, at, employee, plan_id, task_id, model, prompt_tokens, \
+             completion_tokens, cost_micro, log_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(shop_id)
+        .bind(self.today().to_string())
+        .bind(at)
+        .bind(&entry.employee)
+        .bind(entry.plan_id)
+        .bind(&entry.task_id)
+        .bind(&call.model)
+        .bind(i64::try_from(call.prompt_tokens).unwrap_or(i64::MAX))
+        .bind(i64::try_from(call.completion_tokens).unwrap_or(i64::MAX))
+        .bind(call.cost_yuan.map(|y| (y * 1_000_000.0).round() as i64))
+        .bind(seq)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Today's model spend and tokens, and why no new model call may start, if the daily AI
+    /// budget is spent.
+    pub async fn ai_spend(&self) -> Result<AiSpend> {
+        let (cost, prompt, completion, calls): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(cost_micro), 0), COALESCE(SUM(prompt_tokens), 0), \
+             COALESCE(SUM(completion_tokens), 0), COUNT(*) FROM model_calls WHERE shop_id = $1 AND day = $2",
+        )
+        .bind(self.inner.shop.id)
+        .bind(self.today().to_string())
+        .fetch_one(&self.inner.db)
+        .await?;
+        let budget = self.inner.model.as_ref().and_then(|m| m.config().daily_ai_budget);
+        let spent = cost as f64 / 1_000_000.0;
+        let stop = budget.filter(|b| spent >= *b).map(|b| match self.inner.lang {
+            Lang::Zh => format!("今天的 AI 花费 ¥{spent:.4} 已达上限 ¥{b:.2},不再调用模型"),
+            Lang::En => format!("today's AI spend ¥{spent:.4} reached the ¥{b:.2} cap; no more model calls today"),
+        });
+        Ok(AiSpend {
+            spent_yuan: spent,
+            budget_yuan: budget,
+            prompt_tokens: prompt,
+            completion_tokens: completion,
+            calls,
+            stop,
+        })
     }
 
     /// One gated step (see `skills::run_step`).

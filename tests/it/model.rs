@@ -206,3 +206,34 @@ async fn the_model_can_say_what_it_did_not_understand() {
     assert!(out.contains("把仓库搬到杭州"), "{out}");
     assert_eq!(home.count("SELECT COUNT(*) FROM work_log WHERE kind = 'effect'").await, 0);
 }
+
+#[tokio::test]
+async fn the_daily_ai_budget_stops_new_model_calls_and_says_so() {
+    let home = Home::with_demo();
+    // 1,280 tokens at ¥1,000 per million prompt and completion tokens: ¥1.28 a plan.
+    let config = "[model]\ndaily_ai_budget = 1.0\n\n[model.prices.\"gpt-4o-mini\"]\nprompt_per_million = 1000.0\ncompletion_per_million = 1000.0\n";
+    std::fs::write(home.path().join("shopcrew.toml"), config).unwrap();
+    let model = FakeModel::with(vec![Reply::Content(cups_plan())], cups_work());
+    let (code, out, err) = run(&home, &model, &["chat", "cups ten percent off"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("planned by gpt-4o-mini"), "{out}");
+    // The plan alone spent ¥1.28: the employee did the planned step without the model.
+    assert!(out.contains("created discount") || out.contains("已创建折扣"), "{out}");
+    let before = model.requests().len();
+    assert_eq!(before, 1, "only the planning call");
+    let stopped = home.count("SELECT COUNT(*) FROM work_log WHERE details LIKE '%\"ai_budget\":\"reached\"%'").await;
+    assert_eq!(stopped, 1);
+
+    let (code, out, _) = run(&home, &model, &["ledger", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let ledger: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(ledger["ai"]["calls"], 1, "{ledger:#}");
+    assert_eq!(ledger["ai"]["spent_yuan"], 1.28, "{ledger:#}");
+    assert!(ledger["ai"]["stop"].is_string(), "{ledger:#}");
+
+    let (code, out, err) = run(&home, &model, &["--lang", "en", "chat", MID_AUTUMN]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("reached the ¥1.00 cap"), "{out}");
+    assert_eq!(model.requests().len(), before, "no new model call once the budget is spent");
+    assert!(out.contains("created discount"), "the offline planner still serves: {out}");
+}
