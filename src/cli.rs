@@ -411,44 +411,75 @@ fn print_plan(crew: &Crew, plan: &Plan, id: Option<i64>) {
     }
 }
 
-/// Progress for a person: one line as each task starts and ends.
+/// Progress for a person. In a terminal, finished tasks print a line each and one live line
+/// below them shows who is doing what right now; piped, every start and end is a plain line.
 struct Lines {
     crew: Crew,
-    out: Mutex<()>,
+    live: bool,
+    /// The tasks running now, as shown on the live line.
+    running: Mutex<Vec<(String, String)>>,
+}
+
+impl Lines {
+    /// Clears the live line, prints `text` (if any), and redraws the live line.
+    fn show(&self, running: &[(String, String)], text: Option<&str>) {
+        let mut out = std::io::stdout().lock();
+        if self.live {
+            let _ = write!(out, "\r\x1b[2K");
+        }
+        if let Some(text) = text {
+            let _ = writeln!(out, "{text}");
+        }
+        if self.live && !running.is_empty() {
+            let now: Vec<&str> = running.iter().map(|(_, label)| label.as_str()).collect();
+            let _ = write!(out, "⏳ {}", now.join(" · "));
+        }
+        let _ = out.flush();
+    }
 }
 
 impl Progress for Lines {
     /// The plan before it runs, so the owner sees what is about to happen.
     fn planned(&self, plan: &Plan, source: &PlanSource) {
-        let _guard = self.out.lock();
+        let _guard = self.running.lock();
         print_plan(&self.crew, plan, None);
         print_source(&self.crew, source);
         let _ = std::io::stdout().flush();
     }
 
     fn started(&self, task: &Task) {
-        let _guard = self.out.lock();
+        let Ok(mut running) = self.running.lock() else { return };
         let who = employee_name(&self.crew, &task.employee);
-        println!(
-            "{}",
-            self.crew.lang().pick(
+        let label = self
+            .crew
+            .lang()
+            .pick(&format!("{} {who} 正在 {}", task.id, task.skill), &format!("{} {who} doing {}", task.id, task.skill))
+            .to_string();
+        running.push((task.id.clone(), label));
+        let line = self
+            .crew
+            .lang()
+            .pick(
                 &format!("… {} {who} 开始 {}", task.id, task.skill),
-                &format!("… {} {who} starts {}", task.id, task.skill)
+                &format!("… {} {who} starts {}", task.id, task.skill),
             )
-        );
-        let _ = std::io::stdout().flush();
+            .to_string();
+        self.show(&running, (!self.live).then_some(line.as_str()));
     }
 
     fn finished(&self, task: &Task, outcome: &TaskOutcome) {
-        let _guard = self.out.lock();
-        println!("{}", outcome_line(&self.crew, task, outcome));
-        let _ = std::io::stdout().flush();
+        let Ok(mut running) = self.running.lock() else { return };
+        running.retain(|(id, _)| *id != task.id);
+        self.show(&running, Some(&outcome_line(&self.crew, task, outcome)));
     }
 }
 
 /// Live task lines for a person; nothing when the output is JSON.
 fn progress(crew: &Crew, json: bool) -> Arc<dyn Progress> {
-    if json { Arc::new(crate::executor::Quiet) } else { Arc::new(Lines { crew: crew.clone(), out: Mutex::new(()) }) }
+    if json {
+        return Arc::new(crate::executor::Quiet);
+    }
+    Arc::new(Lines { crew: crew.clone(), live: std::io::stdout().is_terminal(), running: Mutex::new(Vec::new()) })
 }
 
 async fn chat(crew: &Crew, request: &str, json: bool) -> Result<ExitCode> {
