@@ -29,6 +29,9 @@ pub enum Reply {
     Garbage(&'static str),
     /// The reply, after a pause.
     Slow(Duration, Box<Reply>),
+    /// An employee that does the task it was given: it calls the task's skill with the task's
+    /// arguments, and once that tool's result is back, says it is done.
+    DoTheTask,
 }
 
 #[derive(Debug, Clone)]
@@ -90,8 +93,27 @@ async fn answer(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -
         n + 1
     };
     let script = if with_tools { &shared.tools } else { &shared.plain };
-    let reply = script.get(n - 1).or(script.last()).cloned();
-    respond(reply.unwrap_or(Reply::Status(500, "empty script"))).await
+    let reply = script.get(n - 1).or(script.last()).cloned().unwrap_or(Reply::Status(500, "empty script"));
+    let reply = match reply {
+        Reply::DoTheTask => do_the_task(&shared.requests.lock().expect("requests").last().expect("this request").body),
+        other => other,
+    };
+    respond(reply).await
+}
+
+/// The tool call for the task in the conversation, or "done" after its result.
+fn do_the_task(body: &Value) -> Reply {
+    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    if messages.last().is_some_and(|m| m["role"] == "tool") {
+        return Reply::Content("done".into());
+    }
+    let task =
+        messages.iter().find_map(|m| m["content"].as_str()?.strip_prefix("Do this task now: ").map(str::to_string));
+    let Some((skill, rest)) = task.as_deref().and_then(|t| t.split_once(" with arguments ")) else {
+        return Reply::Status(500, "no task in the conversation");
+    };
+    let args = rest.rsplit_once(". Then").map_or(rest, |(args, _)| args);
+    Reply::Tools(vec![(Box::leak(skill.replace('.', "__").into_boxed_str()), args.to_string())])
 }
 
 async fn respond(reply: Reply) -> Response {
@@ -109,7 +131,7 @@ async fn respond(reply: Reply) -> Response {
             (status, axum::Json(body)).into_response()
         }
         Reply::Garbage(text) => (StatusCode::OK, text).into_response(),
-        Reply::Slow(..) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Reply::Slow(..) | Reply::DoTheTask => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 
