@@ -127,3 +127,30 @@ async fn a_model_that_fails_mid_task_fails_the_task_clearly_and_nothing_panics()
     assert_eq!(home.count("SELECT COUNT(*) FROM work_log WHERE kind = 'error' AND task_id = 't1'").await, 1);
     assert_eq!(home.count("SELECT COUNT(*) FROM messages WHERE status <> 'open'").await, handled, "no reply was sent");
 }
+
+#[tokio::test]
+async fn each_employee_works_its_task_and_a_resumed_plan_repeats_nothing() {
+    let home = Home::with_demo();
+    let plan = json!({"tasks": [
+        {"id": "t1", "employee": "promotions", "skill": "promo.create_discount",
+         "args": {"discount_pct": 20, "scope": "mooncakes", "days": 7}, "depends_on": []},
+        {"id": "t2", "employee": "design", "skill": "design.banner",
+         "args": {"theme": "中秋", "discount_pct": 20, "scope": "mooncakes"}, "depends_on": ["t1"]},
+        {"id": "t3", "employee": "ops", "skill": "ops.create_ad_campaign",
+         "args": {"total_budget": 500, "days": 7, "products": "mooncakes"}, "depends_on": []}
+    ], "not_understood": []});
+    let model = FakeModel::with(vec![Reply::Content(plan.to_string())], vec![Reply::DoTheTask]);
+    let (code, out, err) = run(&home, &model, &["chat", "中秋活动安排一下"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("已创建折扣") && out.contains("已生成") && out.contains("等待店主批准"), "{out}");
+    assert_eq!(home.count("SELECT COUNT(*) FROM work_log WHERE kind = 'summary'").await, 3, "one line per task");
+
+    let work_before = model.requests().iter().filter(|r| r.body["tools"].is_array()).count();
+    let (code, out, err) = run(&home, &model, &["resume", "1"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(home.count("SELECT COUNT(*) FROM promotions").await, 1);
+    assert_eq!(home.count("SELECT COUNT(*) FROM assets").await, 1);
+    assert_eq!(home.count("SELECT COUNT(*) FROM approvals").await, 1, "the campaign still waits, once");
+    let work_after = model.requests().iter().filter(|r| r.body["tools"].is_array()).count();
+    assert_eq!(work_after - work_before, 1, "only the waiting campaign task asked the model again");
+}
