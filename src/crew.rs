@@ -681,6 +681,21 @@ impl Crew {
             entry
         };
         let report = match run {
+            Ok(run) if run.model_error.is_some() => {
+                for call in &run.calls {
+                    self.log_call(&mut tx, &at, call, base(Kind::ModelCall, String::new())).await?;
+                }
+                let message = run.model_error.unwrap_or_default();
+                let summary = match self.inner.lang {
+                    Lang::Zh => format!("模型出错,任务 {} 未完成:{message}", task.id),
+                    Lang::En => format!("the model failed, task {} was not done: {message}", task.id),
+                };
+                let mut entry = base(Kind::Error, summary.clone());
+                entry.details = serde_json::json!({"error": message, "steps": run.steps});
+                let seq = worklog::append(&mut tx, self.inner.shop.id, &at, &entry).await?;
+                // An action already taken in this task stands (it is logged); the task failed.
+                StepReport { status: skills::StepStatus::Failed, summary, log_seq: seq, ..run.report }
+            }
             Ok(run) => {
                 for call in &run.calls {
                     self.log_call(&mut tx, &at, call, base(Kind::ModelCall, String::new())).await?;
@@ -694,28 +709,6 @@ impl Crew {
                     report.log_seq = seq;
                 }
                 report
-            }
-            Err(Error::Model(message)) => {
-                let summary = match self.inner.lang {
-                    Lang::Zh => format!("模型出错,任务 {} 未完成:{message}", task.id),
-                    Lang::En => format!("the model failed, task {} was not done: {message}", task.id),
-                };
-                let mut entry = base(Kind::Error, summary.clone());
-                entry.details = serde_json::json!({"error": message});
-                let seq = worklog::append(&mut tx, self.inner.shop.id, &at, &entry).await?;
-                StepReport {
-                    employee: task.employee.clone(),
-                    skill: task.skill.clone(),
-                    task_id: Some(task.id.clone()),
-                    status: skills::StepStatus::Failed,
-                    summary,
-                    rule: None,
-                    details: serde_json::Value::Null,
-                    files: Vec::new(),
-                    amount: None,
-                    approval_id: None,
-                    log_seq: seq,
-                }
             }
             Err(e) => return Err(e),
         };

@@ -71,9 +71,6 @@ pub enum Error {
     #[error("{0}")]
     Checkpoint(String),
 
-    #[error("{0}")]
-    Model(String),
-
     #[error("no plan #{0} in this shop; `shopcrew log` shows the plans that ran")]
     NoSuchPlan(i64),
 

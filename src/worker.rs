@@ -41,6 +41,8 @@ pub struct WorkerRun {
     pub steps: u32,
     /// Tool calls that could not be run: unknown tools, unreadable or wrong arguments.
     pub tool_errors: u32,
+    /// Why the model stopped answering, when it did; the calls before it are still listed.
+    pub model_error: Option<String>,
 }
 
 /// A skill's tool name: the id with `.` as `__` (tool names allow no dots).
@@ -74,13 +76,20 @@ pub async fn run(crew: &Crew, model: &ModelClient, plan_id: i64, task: &Task, ke
     let max_steps = model.config().max_steps.max(1);
     while steps < max_steps {
         steps += 1;
-        let (turn, record) =
-            model.chat_tools(Some(&task.employee), &messages, &tools).await.map_err(|e| Error::Model(e.to_string()))?;
+        let (turn, record) = match model.chat_tools(Some(&task.employee), &messages, &tools).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                let report = no_action(task, "");
+                let model_error = Some(e.to_string());
+                return Ok(WorkerRun { report, calls, steps, tool_errors, model_error });
+            }
+        };
         calls.push(record);
         let requested = match turn {
             Turn::Text(summary) => {
                 let report = last.unwrap_or_else(|| no_action(task, &summary));
-                return Ok(WorkerRun { report: with_summary(report, &summary), calls, steps, tool_errors });
+                let report = with_summary(report, &summary);
+                return Ok(WorkerRun { report, calls, steps, tool_errors, model_error: None });
             }
             Turn::ToolCalls(requested) => requested,
         };
@@ -100,12 +109,8 @@ pub async fn run(crew: &Crew, model: &ModelClient, plan_id: i64, task: &Task, ke
                 last = Some(report);
                 if waiting {
                     // The owner decides now; the employee stops here.
-                    return Ok(WorkerRun {
-                        report: last.unwrap_or_else(|| no_action(task, "")),
-                        calls,
-                        steps,
-                        tool_errors,
-                    });
+                    let report = last.unwrap_or_else(|| no_action(task, ""));
+                    return Ok(WorkerRun { report, calls, steps, tool_errors, model_error: None });
                 }
             }
         }
@@ -117,7 +122,7 @@ pub async fn run(crew: &Crew, model: &ModelClient, plan_id: i64, task: &Task, ke
         .lang()
         .pick(&format!("{} 步内没有完成任务", max_steps), &format!("did not finish within {max_steps} steps"))
         .to_string();
-    Ok(WorkerRun { report: with_summary(report, &note), calls, steps, tool_errors })
+    Ok(WorkerRun { report: with_summary(report, &note), calls, steps, tool_errors, model_error: None })
 }
 
 enum Answer {

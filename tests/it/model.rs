@@ -72,6 +72,9 @@ async fn the_model_plans_a_free_form_request_and_the_crew_runs_it_through_the_ga
     assert!(data.contains("MC-001"), "products are inside the data block");
     assert_eq!(body["messages"][1]["content"], "杯子这周便宜点卖,打个九折吧");
     assert_eq!(sent[0].authorization.as_deref(), Some(format!("Bearer {KEY}").as_str()));
+    for request in &sent {
+        assert!(!request.body.to_string().contains(KEY), "the key is only ever in the Authorization header");
+    }
 
     // Every model call is in the log with its tokens; the key is nowhere in the home.
     let log = home.json(&["log", "--json"]);

@@ -154,3 +154,21 @@ async fn each_employee_works_its_task_and_a_resumed_plan_repeats_nothing() {
     let work_after = model.requests().iter().filter(|r| r.body["tools"].is_array()).count();
     assert_eq!(work_after - work_before, 1, "only the waiting campaign task asked the model again");
 }
+
+#[tokio::test]
+async fn a_promotions_employee_talked_into_ninety_percent_off_is_refused_by_the_gate() {
+    let home = Home::with_demo();
+    let plan = json!({"tasks": [{"id": "t1", "employee": "promotions", "skill": "promo.create_discount",
+                                 "args": {"discount_pct": 10, "scope": "cups"}, "depends_on": []}], "not_understood": []});
+    let work = vec![
+        Reply::Tools(vec![("promo__create_discount", r#"{"discount_pct": 90, "scope": "all"}"#.into())]),
+        Reply::Content("The rules do not allow 90% off.".into()),
+    ];
+    let model = FakeModel::with(vec![Reply::Content(plan.to_string())], work);
+    let (code, out, err) = run(&home, &model, &["--lang", "en", "chat", "cups 10% off"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let results = tool_results(&model);
+    assert!(results[0].contains("employee.promotions.max_discount_pct"), "{results:?}");
+    assert_eq!(home.count("SELECT COUNT(*) FROM promotions").await, 0);
+    assert!(out.contains("✗"), "the task shows as refused: {out}");
+}
