@@ -474,10 +474,30 @@ impl Progress for Lines {
     }
 }
 
-/// Live task lines for a person; nothing when the output is JSON.
+/// Progress as JSON lines on stderr, one event each, so stdout stays one JSON document.
+struct JsonLines;
+
+impl Progress for JsonLines {
+    fn planned(&self, plan: &Plan, source: &PlanSource) {
+        eprintln!("{}", serde_json::json!({"event": "planned", "plan": plan, "source": source.source}));
+    }
+
+    fn started(&self, task: &Task) {
+        eprintln!(
+            "{}",
+            serde_json::json!({"event": "started", "task": task.id, "employee": task.employee, "skill": task.skill})
+        );
+    }
+
+    fn finished(&self, task: &Task, outcome: &TaskOutcome) {
+        eprintln!("{}", serde_json::json!({"event": "finished", "task": task.id, "outcome": outcome}));
+    }
+}
+
+/// Live task lines for a person; JSON events on stderr when the output is JSON.
 fn progress(crew: &Crew, json: bool) -> Arc<dyn Progress> {
     if json {
-        return Arc::new(crate::executor::Quiet);
+        return Arc::new(JsonLines);
     }
     Arc::new(Lines { crew: crew.clone(), live: std::io::stdout().is_terminal(), running: Mutex::new(Vec::new()) })
 }

@@ -124,6 +124,20 @@ async fn approving_a_staged_task_runs_the_tasks_that_waited_on_it_once() {
 }
 
 #[test]
+fn chat_json_keeps_stdout_one_document_and_streams_progress_on_stderr() {
+    let home = Home::with_demo();
+    let (code, out, err) = home.run(&["chat", MID_AUTUMN, "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let result: serde_json::Value = serde_json::from_str(&out).expect("stdout is one JSON document");
+    assert_eq!(result["result"], "ran");
+    let events: Vec<serde_json::Value> =
+        err.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    assert_eq!(events[0]["event"], "planned");
+    assert_eq!(events.iter().filter(|e| e["event"] == "started").count(), 3);
+    assert_eq!(events.iter().filter(|e| e["event"] == "finished").count(), 3);
+}
+
+#[test]
 fn a_request_it_cannot_understand_runs_nothing_and_says_why() {
     let home = Home::with_demo();
     let (code, out, _) = home.run(&["chat", "月饼8折,然后帮我把仓库搬到杭州"]);
