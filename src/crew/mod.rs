@@ -4,26 +4,30 @@
 //! the methods then plan, run, list and decide. It holds no permission logic of its own: every
 //! action goes through `skills::run_step`, and every step lands in the work log.
 
+mod approvals;
+mod spend;
+
+pub use approvals::{Approval, Approved};
+pub use spend::{AiSpend, CampaignSpend, EmployeeSpend, LedgerReport};
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::Serialize;
-use sqlx::Row;
 
 use crate::catalog::{Catalog, Employee};
 use crate::checkpoint::{LogKey, SignedCheckpoint};
-use crate::clock::{SharedClock, local_date, parse_stamp, stamp};
+use crate::clock::{SharedClock, local_date, stamp};
 use crate::config::ModelConfig;
 use crate::demo::{self, DemoSummary};
 use crate::error::{Error, Result};
 use crate::executor::{self, Progress, TaskOutcome};
 use crate::home::Home;
-use crate::lang::{Lang, Text};
+use crate::lang::Lang;
 use crate::llm_planner;
 use crate::merkle;
 use crate::model::{CallRecord, ModelClient};
-use crate::money::Money;
 use crate::perms::{self, ChangeRow, Effective, OwnerChange, Perms};
 use crate::plan::{Plan, ProductRef, ShopContext, Task};
 use crate::planner::{self, Planned};
@@ -126,92 +130,6 @@ impl Setup {
             (None, Lang::En) => format!("created the empty shop \"{}\"", self.shop),
         }
     }
-}
-
-/// A staged action waiting for (or decided by) the owner.
-#[derive(Debug, Clone, Serialize)]
-pub struct Approval {
-    pub id: i64,
-    pub created_at: String,
-    pub employee: String,
-    pub skill: String,
-    pub args: serde_json::Value,
-    pub digest: String,
-    pub rule: String,
-    pub reason: Text,
-    pub plan_id: Option<i64>,
-    pub task_id: Option<String>,
-    pub status: String,
-    /// After this time the approval can no longer be given; the crew must be asked again.
-    pub expires_at: String,
-    pub decided_at: Option<String>,
-    pub note: Option<String>,
-}
-
-/// Spend against the caps, as `shopcrew ledger` shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct LedgerReport {
-    /// Today in the shop's time zone.
-    pub today: NaiveDate,
-    pub daily_cap: Money,
-    pub spent_today: Money,
-    pub monthly_cap: Money,
-    pub spent_month: Money,
-    pub approval_above: Option<Money>,
-    pub employees: Vec<EmployeeSpend>,
-    pub campaigns: Vec<CampaignSpend>,
-    /// Committed ledger money, all time.
-    pub ledger_total: Money,
-    /// Money reserved by a step that has not committed yet (zero when nothing is running).
-    pub reserved: Money,
-    /// Money the work log's effect entries record, all time.
-    pub log_total: Money,
-    /// The ledger and the work log agree, and nothing is left reserved.
-    pub reconciled: bool,
-    /// Today's model calls, apart from the business budget.
-    pub ai: AiSpend,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct EmployeeSpend {
-    pub employee: String,
-    pub today: Money,
-    pub month: Money,
-    /// The employee's own caps in the policy in force, when the owner set them.
-    pub daily_cap: Option<Money>,
-    pub monthly_cap: Option<Money>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CampaignSpend {
-    pub id: i64,
-    pub name: String,
-    pub status: String,
-    pub total_budget: Money,
-    pub spent: Money,
-    /// First and last day it runs, shop-local.
-    pub first_day: Option<NaiveDate>,
-    pub last_day: Option<NaiveDate>,
-}
-
-/// Today's model use.
-#[derive(Debug, Clone, Serialize)]
-pub struct AiSpend {
-    pub spent_yuan: f64,
-    pub budget_yuan: Option<f64>,
-    pub prompt_tokens: i64,
-    pub completion_tokens: i64,
-    pub calls: i64,
-    /// Why no new model call may start today, when the budget is spent.
-    pub stop: Option<String>,
-}
-
-/// What approving a staged action did: the action itself, then any plan tasks that waited on it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Approved {
-    #[serde(flatten)]
-    pub step: StepReport,
-    pub resumed: Vec<TaskOutcome>,
 }
 
 /// The result of a chat request.
@@ -509,112 +427,6 @@ impl Crew {
             .map_err(|e| Error::InvalidPlan(format!("stored plan #{plan_id} cannot be read: {e}")))
     }
 
-    /// Spend against every cap, the campaigns, and whether the ledger agrees with the log.
-    pub async fn ledger(&self) -> Result<LedgerReport> {
-        let shop_id = self.inner.shop.id;
-        let today = self.today();
-        let month_start = today.with_day(1).unwrap_or(today);
-        let next_month = month_start.checked_add_months(chrono::Months::new(1)).unwrap_or(month_start);
-        let (m0, m1, d) = (month_start.to_string(), next_month.to_string(), today.to_string());
-        let db = &self.inner.db;
-        let (spent_today, spent_month): (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(CASE WHEN day = $2 THEN amount_fen ELSE 0 END), 0), \
-                    COALESCE(SUM(CASE WHEN day >= $3 AND day < $4 THEN amount_fen ELSE 0 END), 0) \
-             FROM ledger WHERE shop_id = $1",
-        )
-        .bind(shop_id)
-        .bind(&d)
-        .bind(&m0)
-        .bind(&m1)
-        .fetch_one(db)
-        .await?;
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT employee, COALESCE(SUM(CASE WHEN day = $2 THEN amount_fen ELSE 0 END), 0), \
-                    COALESCE(SUM(CASE WHEN day >= $3 AND day < $4 THEN amount_fen ELSE 0 END), 0) \
-             FROM ledger WHERE shop_id = $1 GROUP BY employee ORDER BY employee",
-        )
-        .bind(shop_id)
-        .bind(&d)
-        .bind(&m0)
-        .bind(&m1)
-        .fetch_all(db)
-        .await?;
-        let policy = self.effective_policy().await?.policy;
-        let mut employees: Vec<EmployeeSpend> = rows
-            .into_iter()
-            .map(|(employee, today, month)| EmployeeSpend {
-                daily_cap: policy.employees.get(&employee).and_then(|r| r.daily_budget),
-                monthly_cap: policy.employees.get(&employee).and_then(|r| r.monthly_budget),
-                employee,
-                today: Money::from_fen(today),
-                month: Money::from_fen(month),
-            })
-            .collect();
-        // Employees with caps of their own are listed even before they spend.
-        for (employee, rules) in &policy.employees {
-            if (rules.daily_budget.is_some() || rules.monthly_budget.is_some())
-                && !employees.iter().any(|e| &e.employee == employee)
-            {
-                employees.push(EmployeeSpend {
-                    employee: employee.clone(),
-                    today: Money::ZERO,
-                    month: Money::ZERO,
-                    daily_cap: rules.daily_budget,
-                    monthly_cap: rules.monthly_budget,
-                });
-            }
-        }
-        let tz = self.inner.shop.timezone;
-        let campaigns = sqlx::query(
-            "SELECT id, name, status, total_budget_fen, spend_fen, starts_at, ends_at FROM ad_campaigns \
-             WHERE shop_id = $1 ORDER BY id",
-        )
-        .bind(shop_id)
-        .fetch_all(db)
-        .await?
-        .iter()
-        .map(|r| CampaignSpend {
-            id: r.get("id"),
-            name: r.get("name"),
-            status: r.get("status"),
-            total_budget: Money::from_fen(r.get("total_budget_fen")),
-            spent: Money::from_fen(r.get("spend_fen")),
-            first_day: parse_stamp(r.get("starts_at")).map(|t| local_date(tz, t)),
-            last_day: parse_stamp(r.get("ends_at")).and_then(|t| local_date(tz, t).pred_opt()),
-        })
-        .collect();
-        let (ledger_total, reserved): (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(CASE WHEN status = 'committed' THEN amount_fen ELSE 0 END), 0), \
-                    COALESCE(SUM(CASE WHEN status = 'reserved' THEN amount_fen ELSE 0 END), 0) \
-             FROM ledger WHERE shop_id = $1",
-        )
-        .bind(shop_id)
-        .fetch_one(db)
-        .await?;
-        let log_total: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(SUM(amount_fen), 0) FROM work_log WHERE shop_id = $1 AND kind = 'effect'",
-        )
-        .bind(shop_id)
-        .fetch_one(db)
-        .await?;
-        let budget = &self.inner.perms.base().budget;
-        Ok(LedgerReport {
-            today,
-            daily_cap: budget.daily,
-            spent_today: Money::from_fen(spent_today),
-            monthly_cap: budget.monthly,
-            spent_month: Money::from_fen(spent_month),
-            approval_above: budget.approval_above,
-            employees,
-            campaigns,
-            ledger_total: Money::from_fen(ledger_total),
-            reserved: Money::from_fen(reserved),
-            log_total: Money::from_fen(log_total),
-            reconciled: ledger_total == log_total && reserved == 0,
-            ai: self.ai_spend().await?,
-        })
-    }
-
     fn env(&self) -> Env<'_> {
         Env {
             db: &self.inner.db,
@@ -714,60 +526,6 @@ impl Crew {
         };
         tx.commit().await?;
         Ok(report)
-    }
-
-    /// Logs a model call (the entry carries plan, task and employee) and records it for the
-    /// token and AI-spend accounting, in the caller's transaction.
-    async fn log_call(&self, tx: &mut store::Tx, at: &str, call: &CallRecord, mut entry: NewEntry) -> Result<()> {
-        entry.summary = model_call_line(self.inner.lang, call);
-        entry.details = serde_json::to_value(call).unwrap_or_default();
-        let shop_id = self.inner.shop.id;
-        let seq = worklog::append(tx, shop_id, at, &entry).await?;
-        sqlx::query(
-            "INSERT INTO model_calls (shop_id, day, at, employee, plan_id, task_id, model, prompt_tokens, \
-             completion_tokens, cost_micro, log_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(shop_id)
-        .bind(self.today().to_string())
-        .bind(at)
-        .bind(&entry.employee)
-        .bind(entry.plan_id)
-        .bind(&entry.task_id)
-        .bind(&call.model)
-        .bind(i64::try_from(call.prompt_tokens).unwrap_or(i64::MAX))
-        .bind(i64::try_from(call.completion_tokens).unwrap_or(i64::MAX))
-        .bind(call.cost_yuan.map(|y| (y * 1_000_000.0).round() as i64))
-        .bind(seq)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    }
-
-    /// Today's model spend and tokens, and why no new model call may start, if the daily AI
-    /// budget is spent.
-    pub async fn ai_spend(&self) -> Result<AiSpend> {
-        let (cost, prompt, completion, calls): (i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(cost_micro), 0), COALESCE(SUM(prompt_tokens), 0), \
-             COALESCE(SUM(completion_tokens), 0), COUNT(*) FROM model_calls WHERE shop_id = $1 AND day = $2",
-        )
-        .bind(self.inner.shop.id)
-        .bind(self.today().to_string())
-        .fetch_one(&self.inner.db)
-        .await?;
-        let budget = self.inner.model.as_ref().and_then(|m| m.config().daily_ai_budget);
-        let spent = cost as f64 / 1_000_000.0;
-        let stop = budget.filter(|b| spent >= *b).map(|b| match self.inner.lang {
-            Lang::Zh => format!("今天的 AI 花费 ¥{spent:.4} 已达上限 ¥{b:.2},不再调用模型"),
-            Lang::En => format!("today's AI spend ¥{spent:.4} reached the ¥{b:.2} cap; no more model calls today"),
-        });
-        Ok(AiSpend {
-            spent_yuan: spent,
-            budget_yuan: budget,
-            prompt_tokens: prompt,
-            completion_tokens: completion,
-            calls,
-            stop,
-        })
     }
 
     /// One gated step (see `skills::run_step`).
@@ -893,235 +651,6 @@ impl Crew {
         format!("shopcrew/{}", self.inner.shop.name)
     }
 
-    /// Approvals, newest first; only pending ones unless `all`.
-    pub async fn approvals(&self, all: bool) -> Result<Vec<Approval>> {
-        self.expire_stale().await?;
-        let rows = sqlx::query(
-            "SELECT id, created_at, employee, skill, args, digest, rule, reason, plan_id, task_id, status, expires_at, decided_at, note \
-             FROM approvals WHERE shop_id = $1 AND ($2 OR status = 'pending') ORDER BY id DESC",
-        )
-        .bind(self.inner.shop.id)
-        .bind(all)
-        .fetch_all(&self.inner.db)
-        .await?;
-        Ok(rows.iter().map(approval_from).collect())
-    }
-
-    pub async fn approval(&self, id: i64) -> Result<Approval> {
-        let row = sqlx::query(
-            "SELECT id, created_at, employee, skill, args, digest, rule, reason, plan_id, task_id, status, expires_at, decided_at, note \
-             FROM approvals WHERE shop_id = $1 AND id = $2",
-        )
-        .bind(self.inner.shop.id)
-        .bind(id)
-        .fetch_optional(&self.inner.db)
-        .await?;
-        row.as_ref().map(approval_from).ok_or(Error::NoSuchApproval(id))
-    }
-
-    /// The owner approves a staged action: it runs now, with a fresh gate check (caps still
-    /// apply, and the budget must still have room).
-    ///
-    /// When the action was a task of a plan, the tasks that were skipped only because they
-    /// waited on it run now too (the banner after its discount), each through the gate.
-    /// `progress` hears of the approved action first, then of every resumed task.
-    pub async fn approve(&self, id: i64, progress: Arc<dyn Progress>) -> Result<Approved> {
-        let a = self.pending(id).await?;
-        if skills::action_digest(&a.employee, &a.skill, &a.args) != a.digest {
-            return Err(Error::ApprovalTampered(id));
-        }
-        self.owner_entry(&a, "approve", None).await?;
-        let req = skills::StepRequest {
-            employee: a.employee.clone(),
-            skill: a.skill.clone(),
-            args: a.args.clone(),
-            actor: Actor::Employee,
-            plan_id: a.plan_id,
-            task_id: a.task_id.clone(),
-            approval: Some(id),
-            key: Some(match (a.plan_id, a.task_id.as_deref()) {
-                (Some(plan_id), Some(task_id)) => skills::StepRequest::plan_key(plan_id, task_id),
-                _ => format!("approval/{id}"),
-            }),
-        };
-        let step = skills::run_step(&self.env(), &req).await?;
-        let task = Task {
-            id: a.task_id.clone().unwrap_or_else(|| format!("#{id}")),
-            employee: a.employee.clone(),
-            skill: a.skill.clone(),
-            args: a.args.clone(),
-            depends_on: Vec::new(),
-        };
-        progress.finished(&task, &TaskOutcome::Ran(step.clone()));
-        let resumed = match (&step.status, a.plan_id, a.task_id.as_deref()) {
-            (skills::StepStatus::Done, Some(plan_id), Some(task_id)) => {
-                self.resume_dependents(plan_id, task_id, progress).await?
-            }
-            _ => Vec::new(),
-        };
-        Ok(Approved { step, resumed })
-    }
-
-    /// Runs the tasks of a plan that were skipped while waiting on `task_id` and whose
-    /// dependencies are all done now. A task that already has a record of its own (it ran,
-    /// was denied, failed or waits for approval) is left alone, so nothing runs twice.
-    async fn resume_dependents(
-        &self,
-        plan_id: i64,
-        task_id: &str,
-        progress: Arc<dyn Progress>,
-    ) -> Result<Vec<TaskOutcome>> {
-        let shop_id = self.inner.shop.id;
-        let plan = self.stored_plan(plan_id).await?;
-        let rows = sqlx::query(
-            "SELECT task_id, kind, details FROM work_log WHERE shop_id = $1 AND plan_id = $2 AND task_id IS NOT NULL",
-        )
-        .bind(shop_id)
-        .bind(plan_id)
-        .fetch_all(&self.inner.db)
-        .await?;
-        let mut done = std::collections::BTreeSet::new();
-        let mut touched = std::collections::BTreeSet::new();
-        for row in &rows {
-            let (task, kind, details): (String, String, String) = (row.get(0), row.get(1), row.get(2));
-            let skipped = kind == "decision"
-                && serde_json::from_str::<serde_json::Value>(&details).is_ok_and(|d| d["skipped"] == true);
-            if kind == "effect" {
-                done.insert(task.clone());
-            }
-            if !skipped {
-                touched.insert(task);
-            }
-        }
-        let mut resumable = std::collections::BTreeSet::new();
-        for task in plan.order()? {
-            if touched.contains(&task.id) {
-                continue;
-            }
-            let waited = task.depends_on.iter().any(|d| d == task_id || resumable.contains(d));
-            let ready = task.depends_on.iter().all(|d| done.contains(d) || resumable.contains(d));
-            if waited && ready {
-                resumable.insert(task.id.clone());
-            }
-        }
-        if resumable.is_empty() {
-            return Ok(Vec::new());
-        }
-        let tasks = plan
-            .tasks
-            .iter()
-            .filter(|t| resumable.contains(&t.id))
-            .map(|t| Task {
-                depends_on: t.depends_on.iter().filter(|d| resumable.contains(*d)).cloned().collect(),
-                ..t.clone()
-            })
-            .collect();
-        let rest = Plan { tasks, ..plan };
-        executor::execute(self, &rest, plan_id, progress).await
-    }
-
-    /// The owner rejects a staged action; nothing runs.
-    pub async fn reject(&self, id: i64, reason: Option<&str>) -> Result<()> {
-        let a = self.pending(id).await?;
-        let at = stamp(self.inner.clock.now());
-        let mut tx = store::begin(&self.inner.db).await?;
-        let changed = sqlx::query(
-            "UPDATE approvals SET status = 'rejected', decided_at = $1, note = $2 WHERE id = $3 AND status = 'pending'",
-        )
-        .bind(&at)
-        .bind(reason)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            return Err(Error::ApprovalNotPending { id, status: "already decided".into() });
-        }
-        let entry = self.owner_entry_value(&a, "reject", reason);
-        worklog::append(&mut tx, self.inner.shop.id, &at, &entry).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Marks pending approvals past their expiry as expired, logging each.
-    async fn expire_stale(&self) -> Result<()> {
-        let at = stamp(self.inner.clock.now());
-        let mut tx = store::begin(&self.inner.db).await?;
-        #[derive(sqlx::FromRow)]
-        struct Expired {
-            id: i64,
-            employee: String,
-            skill: String,
-            plan_id: Option<i64>,
-            task_id: Option<String>,
-        }
-        let expired: Vec<Expired> = sqlx::query_as(
-            "UPDATE approvals SET status = 'expired', decided_at = $2 \
-             WHERE shop_id = $1 AND status = 'pending' AND expires_at <= $2 \
-             RETURNING id, employee, skill, plan_id, task_id",
-        )
-        .bind(self.inner.shop.id)
-        .bind(&at)
-        .fetch_all(&mut *tx)
-        .await?;
-        for Expired { id, employee, skill, plan_id, task_id } in expired {
-            let summary = match self.inner.lang {
-                Lang::Zh => format!("审批 #{id} 已过期({skill}),未执行;需要时请重新提出"),
-                Lang::En => format!("approval #{id} expired ({skill}); nothing was run, ask again if still wanted"),
-            };
-            let mut entry = NewEntry::new(Actor::System, Kind::Approval, summary);
-            entry.plan_id = plan_id;
-            entry.task_id = task_id;
-            entry.employee = Some(employee);
-            entry.skill = Some(skill);
-            entry.details = serde_json::json!({"approval": id, "decision": "expired"});
-            worklog::append(&mut tx, self.inner.shop.id, &at, &entry).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn pending(&self, id: i64) -> Result<Approval> {
-        self.expire_stale().await?;
-        let a = self.approval(id).await?;
-        if a.status != "pending" {
-            return Err(Error::ApprovalNotPending { id, status: a.status });
-        }
-        Ok(a)
-    }
-
-    fn owner_entry_value(&self, a: &Approval, decision: &str, reason: Option<&str>) -> NewEntry {
-        let summary = match (self.inner.lang, decision) {
-            (Lang::Zh, "approve") => format!("店主批准 #{}:{}", a.id, a.skill),
-            (Lang::Zh, _) => {
-                format!("店主拒绝 #{}:{}{}", a.id, a.skill, reason.map(|r| format!("(原因:{r})")).unwrap_or_default())
-            }
-            (Lang::En, "approve") => format!("owner approved #{}: {}", a.id, a.skill),
-            (Lang::En, _) => format!(
-                "owner rejected #{}: {}{}",
-                a.id,
-                a.skill,
-                reason.map(|r| format!(" ({r})")).unwrap_or_default()
-            ),
-        };
-        let mut entry = NewEntry::new(Actor::Owner, Kind::Approval, summary);
-        entry.plan_id = a.plan_id;
-        entry.task_id = a.task_id.clone();
-        entry.employee = Some(a.employee.clone());
-        entry.skill = Some(a.skill.clone());
-        entry.details =
-            serde_json::json!({"approval": a.id, "decision": decision, "digest": a.digest, "reason": reason});
-        entry
-    }
-
-    async fn owner_entry(&self, a: &Approval, decision: &str, reason: Option<&str>) -> Result<i64> {
-        let entry = self.owner_entry_value(a, decision, reason);
-        let mut tx = store::begin(&self.inner.db).await?;
-        let seq = worklog::append(&mut tx, self.inner.shop.id, &stamp(self.inner.clock.now()), &entry).await?;
-        tx.commit().await?;
-        Ok(seq)
-    }
-
     pub fn employees(&self) -> Vec<&Employee> {
         self.inner.catalog.employees.iter().collect()
     }
@@ -1143,27 +672,6 @@ fn cause_zh(cause: &str) -> &str {
         "pending" => "等待批准",
         "failed" => "失败",
         _ => "已跳过",
-    }
-}
-
-fn approval_from(r: &sqlx::sqlite::SqliteRow) -> Approval {
-    let args: String = r.get("args");
-    let reason: String = r.get("reason");
-    Approval {
-        id: r.get("id"),
-        created_at: r.get("created_at"),
-        employee: r.get("employee"),
-        skill: r.get("skill"),
-        args: serde_json::from_str(&args).unwrap_or(serde_json::Value::Null),
-        digest: r.get("digest"),
-        rule: r.get("rule"),
-        reason: serde_json::from_str(&reason).unwrap_or_else(|_| Text::new(reason.clone(), reason)),
-        plan_id: r.get("plan_id"),
-        task_id: r.get("task_id"),
-        status: r.get("status"),
-        expires_at: r.get("expires_at"),
-        decided_at: r.get("decided_at"),
-        note: r.get("note"),
     }
 }
 
@@ -1248,25 +756,5 @@ pub fn describe_change(change: &OwnerChange, lang: Lang) -> String {
         (OwnerChange::Resume { employee: Some(e) }, Lang::En) => format!("owner resumed {e}"),
         (OwnerChange::Resume { employee: None }, Lang::Zh) => "店主恢复了全部员工".to_string(),
         (OwnerChange::Resume { employee: None }, Lang::En) => "owner resumed every employee".to_string(),
-    }
-}
-
-/// One line for a model call: the model, its tokens, and its price when known.
-fn model_call_line(lang: Lang, call: &CallRecord) -> String {
-    match lang {
-        Lang::Zh => format!(
-            "调用模型 {}:输入 {} / 输出 {} tokens{}",
-            call.model,
-            call.prompt_tokens,
-            call.completion_tokens,
-            call.cost_yuan.map(|y| format!(",约 ¥{y:.4}")).unwrap_or_default()
-        ),
-        Lang::En => format!(
-            "model call {}: {} prompt / {} completion tokens{}",
-            call.model,
-            call.prompt_tokens,
-            call.completion_tokens,
-            call.cost_yuan.map(|y| format!(", about ¥{y:.4}")).unwrap_or_default()
-        ),
     }
 }
