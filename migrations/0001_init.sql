@@ -146,6 +146,16 @@ CREATE TABLE refunds (
 );
 CREATE INDEX refunds_shop_day ON refunds (shop_id, day, employee);
 
+-- Store credit given to customers (compensation), paid from the budget.
+CREATE TABLE credits (
+    id         INTEGER PRIMARY KEY,
+    shop_id    BIGINT NOT NULL REFERENCES shops(id),
+    customer_id BIGINT NOT NULL REFERENCES customers(id),
+    value_fen  BIGINT NOT NULL CHECK (value_fen > 0),
+    reason     TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
 -- Files the crew produced (banners, charts, copy), relative to the home directory.
 CREATE TABLE assets (
     id         INTEGER PRIMARY KEY,

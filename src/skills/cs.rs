@@ -406,3 +406,105 @@ impl TypedSkill for Refund {
         ))
     }
 }
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagArgs {
+    /// The customer's code.
+    pub customer: String,
+    /// A label: letters, digits, `-` or `_` (vip, refund-risk …).
+    pub tag: String,
+}
+
+pub struct TagCustomer;
+
+#[async_trait]
+impl TypedSkill for TagCustomer {
+    const ID: &'static str = "cs.tag_customer";
+    type Args = TagArgs;
+
+    async fn run(&self, cx: &mut Cx<'_>, args: TagArgs) -> Result<Outcome, Halt> {
+        let tag = args.tag.trim().to_lowercase();
+        if tag.is_empty() || tag.len() > 32 || !tag.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+            return Err(bad_args(Self::ID, "a tag is 1 to 32 letters, digits, `-` or `_`"));
+        }
+        let (id, tags) = customer(cx, Self::ID, &args.customer).await?;
+        let mut all: Vec<String> = tags.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect();
+        let added = !all.contains(&tag);
+        if added {
+            all.push(tag.clone());
+        }
+        let conn = cx.authorize(Intent::default()).await?;
+        sqlx::query("UPDATE customers SET tags = $1 WHERE id = $2")
+            .bind(all.join(","))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        let summary = Text::new(
+            format!("顾客 {} 标记为 {tag}", args.customer),
+            format!("customer {} tagged {tag}", args.customer),
+        );
+        Ok(Outcome::new(summary, serde_json::json!({"customer": args.customer, "tags": all, "added": added})))
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompensateArgs {
+    /// The customer's code.
+    pub customer: String,
+    /// Store credit for the customer's next order, in yuan.
+    pub value: Money,
+    /// Why, in a few words.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+pub struct Compensate;
+
+#[async_trait]
+impl TypedSkill for Compensate {
+    const ID: &'static str = "cs.compensate";
+    type Args = CompensateArgs;
+
+    async fn run(&self, cx: &mut Cx<'_>, args: CompensateArgs) -> Result<Outcome, Halt> {
+        if args.value <= Money::ZERO {
+            return Err(bad_args(Self::ID, "value must be above zero"));
+        }
+        let (id, _) = customer(cx, Self::ID, &args.customer).await?;
+        // Credit is money the shop gives: it is capped like a coupon and paid from the budget.
+        let spend = crate::policy::Spend::spread(format!("compensation {}", args.customer), args.value, cx.today, 1);
+        let intent = Intent { coupon_value: Some(args.value), spend: Some(spend), ..Intent::default() };
+        let (shop_id, at) = (cx.shop.id, stamp(cx.now));
+        let conn = cx.authorize(intent).await?;
+        sqlx::query(
+            "INSERT INTO credits (shop_id, customer_id, value_fen, reason, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(shop_id)
+        .bind(id)
+        .bind(args.value.fen())
+        .bind(args.reason.as_deref().unwrap_or_default())
+        .bind(&at)
+        .execute(&mut *conn)
+        .await?;
+        let value = args.value.short_text();
+        let summary = Text::new(
+            format!("补偿顾客 {} ¥{value} 店铺余额", args.customer),
+            format!("gave customer {} ¥{value} of store credit", args.customer),
+        );
+        Ok(Outcome::new(
+            summary,
+            serde_json::json!({"customer": args.customer, "value": args.value, "reason": args.reason}),
+        ))
+    }
+}
+
+/// A customer of the shop by code: its id and tags, or a clear error.
+async fn customer(cx: &mut Cx<'_>, skill: &str, code: &str) -> Result<(i64, String), Halt> {
+    let row: Option<(i64, String)> = sqlx::query_as("SELECT id, tags FROM customers WHERE shop_id = $1 AND code = $2")
+        .bind(cx.shop.id)
+        .bind(code)
+        .fetch_optional(cx.read())
+        .await?;
+    row.ok_or_else(|| bad_args(skill, format!("no customer `{code}` in this shop")))
+}

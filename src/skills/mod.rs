@@ -141,6 +141,11 @@ impl Registry {
             Arc::new(design::Banner),
             Arc::new(cs::Reply),
             Arc::new(cs::Refund),
+            Arc::new(cs::TagCustomer),
+            Arc::new(cs::Compensate),
+            Arc::new(promo::FlashSale),
+            Arc::new(promo::End),
+            Arc::new(ops::SetListed),
             Arc::new(analyst::SalesReport),
             Arc::new(analyst::InventoryForecast),
         ];

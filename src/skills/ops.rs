@@ -190,3 +190,39 @@ impl TypedSkill for SetPrice {
         ))
     }
 }
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetListedArgs {
+    /// The product's SKU (or a unique part of its title).
+    pub product: String,
+    /// true to list it (上架), false to take it off sale (下架).
+    pub listed: bool,
+}
+
+pub struct SetListed;
+
+#[async_trait]
+impl TypedSkill for SetListed {
+    const ID: &'static str = "ops.set_listed";
+    type Args = SetListedArgs;
+
+    async fn run(&self, cx: &mut Cx<'_>, args: SetListedArgs) -> Result<Outcome, Halt> {
+        let shop = cx.shop;
+        let product = store::find_product(cx.read(), shop.id, &args.product)
+            .await?
+            .ok_or_else(|| bad_args(Self::ID, format!("no product with SKU or unique title `{}`", args.product)))?;
+        let conn = cx.authorize(Intent::default()).await?;
+        sqlx::query("UPDATE products SET listed = $1 WHERE id = $2")
+            .bind(args.listed)
+            .bind(product.id)
+            .execute(&mut *conn)
+            .await?;
+        let summary = if args.listed {
+            Text::new(format!("{} {} 已上架", product.sku, product.title), format!("{} is listed", product.sku))
+        } else {
+            Text::new(format!("{} {} 已下架", product.sku, product.title), format!("{} is off sale", product.sku))
+        };
+        Ok(Outcome::new(summary, serde_json::json!({"sku": product.sku, "listed": args.listed, "was": product.listed})))
+    }
+}

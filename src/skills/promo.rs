@@ -245,3 +245,179 @@ impl TypedSkill for CreateCoupon {
         ))
     }
 }
+
+fn default_hours() -> u32 {
+    24
+}
+
+fn default_flash_quantity() -> u32 {
+    100
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlashSaleArgs {
+    /// The products: a SKU, a list of SKUs, or a category.
+    pub scope: Scope,
+    /// Percent off the list price; give this or `price`.
+    #[serde(default)]
+    pub discount_pct: Option<Pct>,
+    /// A sale price for every product of the scope; give this or `discount_pct`.
+    #[serde(default)]
+    pub price: Option<Money>,
+    /// Units sold at the sale price.
+    #[serde(default = "default_flash_quantity")]
+    pub quantity: u32,
+    /// How long it runs, from now.
+    #[serde(default = "default_hours")]
+    pub hours: u32,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+pub struct FlashSale;
+
+#[async_trait]
+impl TypedSkill for FlashSale {
+    const ID: &'static str = "promo.flash_sale";
+    type Args = FlashSaleArgs;
+
+    async fn run(&self, cx: &mut Cx<'_>, args: FlashSaleArgs) -> Result<Outcome, Halt> {
+        let shop = cx.shop;
+        if args.hours == 0 || args.hours > 72 {
+            return Err(bad_args(Self::ID, "hours must be between 1 and 72"));
+        }
+        if args.quantity == 0 || args.quantity > 100_000 {
+            return Err(bad_args(Self::ID, "quantity must be between 1 and 100000"));
+        }
+        let scope = args.scope.resolve(cx.read(), shop.id, Self::ID).await?;
+        if scope.products.is_empty() {
+            return Err(bad_args(Self::ID, "the scope holds no listed product"));
+        }
+        let starts = cx.now;
+        let ends = cx.now + chrono::Duration::hours(i64::from(args.hours));
+        let (from, to) = (stamp(starts), stamp(ends));
+        // The sale price of each product, and the discount it amounts to.
+        let mut sale = Vec::with_capacity(scope.products.len());
+        for p in &scope.products {
+            let (price, pct) = match (args.discount_pct, args.price) {
+                (Some(pct), None) => {
+                    if pct <= Pct::from_bp(0) || pct >= Pct::whole(100) {
+                        return Err(bad_args(Self::ID, "discount_pct must be above 0 and below 100"));
+                    }
+                    (p.price.less_pct(pct).ok_or_else(|| bad_args(Self::ID, "price overflow"))?, pct)
+                }
+                (None, Some(price)) => {
+                    if price <= Money::ZERO || price >= p.price {
+                        return Err(bad_args(
+                            Self::ID,
+                            format!("price must be above 0 and below {}'s list price ¥{}", p.sku, p.price.yuan_text()),
+                        ));
+                    }
+                    // Rounded up, so the gate sees at least the real discount.
+                    let off = i128::from(p.price.fen() - price.fen()) * 10_000;
+                    let bp = (off + i128::from(p.price.fen()) - 1) / i128::from(p.price.fen());
+                    (price, Pct::from_bp(i64::try_from(bp).unwrap_or(10_000)))
+                }
+                _ => return Err(bad_args(Self::ID, "give either discount_pct or price")),
+            };
+            sale.push((p, price, pct));
+        }
+        let deepest = sale.iter().map(|(_, _, pct)| *pct).max().unwrap_or_default();
+        let mut lines = Vec::with_capacity(sale.len());
+        for (p, _, pct) in &sale {
+            let mut stack = stack::overlapping(cx.read(), shop.id, p.id, &from, &to).await?;
+            stack.percents.push(*pct);
+            lines.push(PriceLine { sku: p.sku.clone(), cost: p.cost, price: stack.lowest(p.price) });
+        }
+        let intent = Intent { discount: Some(deepest), prices: lines, ..Intent::default() };
+        let name = args.name.clone().unwrap_or_else(|| format!("{} 限时秒杀", scope.label_zh));
+        let conn = cx.authorize(intent).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO promotions (shop_id, kind, name, scope, discount_bp, quantity, starts_at, ends_at, status, created_at) \
+             VALUES ($1, 'flash_sale', $2, $3, $4, $5, $6, $7, 'active', $6) RETURNING id",
+        )
+        .bind(shop.id)
+        .bind(&name)
+        .bind(serde_json::to_string(&args.scope).unwrap_or_default())
+        .bind(deepest.bp())
+        .bind(i64::from(args.quantity))
+        .bind(&from)
+        .bind(&to)
+        .fetch_one(&mut *conn)
+        .await?;
+        for (p, price, _) in &sale {
+            sqlx::query(
+                "INSERT INTO promotion_products (promotion_id, product_id, promo_price_fen) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(p.id)
+            .bind(price.fen())
+            .execute(&mut *conn)
+            .await?;
+        }
+        let summary = Text::new(
+            format!(
+                "已创建限时秒杀「{name}」#{id}:{} {} 件商品,{} 小时,限 {} 件",
+                scope.label_zh,
+                sale.len(),
+                args.hours,
+                args.quantity
+            ),
+            format!(
+                "created flash sale \"{name}\" #{id}: {} ({} products), {} hours, {} units",
+                scope.label_en,
+                sale.len(),
+                args.hours,
+                args.quantity
+            ),
+        );
+        let prices: Vec<_> = sale
+            .iter()
+            .map(|(p, price, _)| serde_json::json!({"sku": p.sku, "price": p.price, "sale_price": price}))
+            .collect();
+        Ok(Outcome::new(summary, serde_json::json!({"promotion_id": id, "name": name, "ends": to, "prices": prices})))
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndArgs {
+    /// The promotion's id, as its creation reported it.
+    pub promotion: i64,
+}
+
+pub struct End;
+
+#[async_trait]
+impl TypedSkill for End {
+    const ID: &'static str = "promo.end";
+    type Args = EndArgs;
+
+    async fn run(&self, cx: &mut Cx<'_>, args: EndArgs) -> Result<Outcome, Halt> {
+        let (shop_id, now) = (cx.shop.id, stamp(cx.now));
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT name, status FROM promotions WHERE shop_id = $1 AND id = $2")
+                .bind(shop_id)
+                .bind(args.promotion)
+                .fetch_optional(cx.read())
+                .await?;
+        let Some((name, status)) = row else {
+            return Err(bad_args(Self::ID, format!("no promotion #{} in this shop", args.promotion)));
+        };
+        if status == "ended" {
+            return Err(bad_args(Self::ID, format!("promotion #{} has already ended", args.promotion)));
+        }
+        let conn = cx.authorize(Intent::default()).await?;
+        sqlx::query("UPDATE promotions SET status = 'ended', ends_at = $1 WHERE id = $2 AND status <> 'ended'")
+            .bind(&now)
+            .bind(args.promotion)
+            .execute(&mut *conn)
+            .await?;
+        let summary = Text::new(
+            format!("已结束促销「{name}」#{}", args.promotion),
+            format!("ended promotion \"{name}\" #{}", args.promotion),
+        );
+        Ok(Outcome::new(summary, serde_json::json!({"promotion_id": args.promotion, "name": name, "was": status})))
+    }
+}

@@ -14,5 +14,6 @@ mod model;
 mod perms;
 mod props;
 mod rfc6962;
+mod skills;
 mod workers;
 mod worklog;

@@ -1,0 +1,70 @@
+//! The skills beyond the first eight, each run through `shopcrew do` on the demo shop.
+
+use crate::common::Home;
+
+fn ok(home: &Home, skill: &str, args: &str) -> serde_json::Value {
+    let report = home.json(&["do", skill, "--args", args, "--json"]);
+    assert_eq!(report["status"], "done", "{skill} {args}: {report:#}");
+    report
+}
+
+fn refused(home: &Home, skill: &str, args: &str, expect: &str) {
+    let (code, out, err) = home.run(&["do", skill, "--args", args]);
+    assert!(code == 1 || code == 3, "{skill} {args} was not refused:\n{out}{err}");
+    assert!(format!("{out}{err}").contains(expect), "{skill} {args}: expected `{expect}` in\n{out}{err}");
+}
+
+#[tokio::test]
+async fn flash_sales_respect_the_discount_cap_and_the_stacked_margin_floor_and_can_be_ended() {
+    let home = Home::with_demo();
+    // SL-001 lists at ¥15.90: ¥13 is about 18% off, within the 20% cap.
+    let sale = ok(&home, "promo.flash_sale", r#"{"scope": "SL-001", "price": 13, "quantity": 50, "hours": 2}"#);
+    let id = sale["details"]["promotion_id"].as_i64().unwrap();
+    assert_eq!(home.count("SELECT COUNT(*) FROM promotions WHERE kind = 'flash_sale' AND quantity = 50").await, 1);
+    assert_eq!(
+        home.count("SELECT ends_at = '2026-11-24T04:00:00Z' FROM promotions WHERE kind = 'flash_sale'").await,
+        1
+    );
+    refused(&home, "promo.flash_sale", r#"{"scope": "SL-001", "price": 10.5}"#, "employee.promotions.max_discount_pct");
+    refused(&home, "promo.flash_sale", r#"{"scope": "SL-001"}"#, "either discount_pct or price");
+
+    // TW-001 (cost ¥15, list ¥22, floor ¥16.50): 20% off, then a 10% flash sale on top is ¥15.84.
+    let discount = ok(&home, "promo.create_discount", r#"{"discount_pct": 20, "scope": "TW-001"}"#);
+    refused(&home, "promo.flash_sale", r#"{"scope": "TW-001", "discount_pct": 10}"#, "shop.min_margin_pct");
+    // Ended, the discount no longer stacks, and ending twice is refused.
+    let discount_id = discount["details"]["promotion_id"].as_i64().unwrap();
+    ok(&home, "promo.end", &format!(r#"{{"promotion": {discount_id}}}"#));
+    refused(&home, "promo.end", &format!(r#"{{"promotion": {discount_id}}}"#), "already ended");
+    ok(&home, "promo.flash_sale", r#"{"scope": "TW-001", "discount_pct": 10}"#);
+    ok(&home, "promo.end", &format!(r#"{{"promotion": {id}}}"#));
+    refused(&home, "promo.end", r#"{"promotion": 999}"#, "no promotion #999");
+}
+
+#[tokio::test]
+async fn listing_tagging_and_compensating() {
+    let home = Home::with_demo();
+    ok(&home, "ops.set_listed", r#"{"product": "SL-007", "listed": true}"#);
+    assert_eq!(home.count("SELECT listed FROM products WHERE sku = 'SL-007'").await, 1);
+    ok(&home, "ops.set_listed", r#"{"product": "SL-007", "listed": false}"#);
+    assert_eq!(home.count("SELECT listed FROM products WHERE sku = 'SL-007'").await, 0);
+    refused(&home, "ops.set_listed", r#"{"product": "NOPE-1", "listed": true}"#, "NOPE-1");
+
+    let tagged = ok(&home, "cs.tag_customer", r#"{"customer": "C0001", "tag": "VIP"}"#);
+    assert_eq!(tagged["details"]["added"], true);
+    let again = ok(&home, "cs.tag_customer", r#"{"customer": "C0001", "tag": "vip"}"#);
+    assert_eq!(again["details"]["added"], false, "a tag is kept once");
+    assert_eq!(home.count("SELECT COUNT(*) FROM customers WHERE code = 'C0001' AND tags LIKE '%vip%'").await, 1);
+    refused(&home, "cs.tag_customer", r#"{"customer": "C0001", "tag": "v i p"}"#, "a tag is");
+
+    // Store credit is capped like a coupon (¥20 for customer service) and paid from the budget.
+    ok(&home, "cs.compensate", r#"{"customer": "C0002", "value": 15, "reason": "late parcel"}"#);
+    assert_eq!(home.count("SELECT COALESCE(SUM(value_fen), 0) FROM credits").await, 1500);
+    assert_eq!(home.count("SELECT COALESCE(SUM(amount_fen), 0) FROM ledger WHERE skill = 'cs.compensate'").await, 1500);
+    refused(&home, "cs.compensate", r#"{"customer": "C0002", "value": 30}"#, "employee.customer_service.max_coupon");
+    refused(&home, "cs.compensate", r#"{"customer": "C9999", "value": 5}"#, "no customer `C9999`");
+    // Only customer service may give credit.
+    let (code, out, _) =
+        home.run(&["do", "cs.compensate", "--as", "promotions", "--args", r#"{"customer": "C0002", "value": 5}"#]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("employee.promotions.skills"), "{out}");
+}
