@@ -155,3 +155,153 @@ impl TypedSkill for InventoryForecast {
         Ok(Outcome::new(summary, serde_json::json!({"products": covers, "lead_time_days": args.lead_time_days})))
     }
 }
+
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdRoiArgs {
+    /// Only this campaign id; every campaign when absent.
+    #[serde(default)]
+    pub campaign: Option<i64>,
+}
+
+pub struct AdRoi;
+
+#[async_trait]
+impl TypedSkill for AdRoi {
+    const ID: &'static str = "analyst.ad_roi";
+    type Args = AdRoiArgs;
+
+    async fn run(&self, cx: &mut Cx<'_>, args: AdRoiArgs) -> Result<Outcome, Halt> {
+        let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT id, name, status, spend_fen, attributed_gmv_fen FROM ad_campaigns \
+             WHERE shop_id = $1 AND ($2 IS NULL OR id = $2) ORDER BY id",
+        )
+        .bind(cx.shop.id)
+        .bind(args.campaign)
+        .fetch_all(cx.read())
+        .await?;
+        if rows.is_empty() {
+            return Err(bad_args(Self::ID, "no such ad campaign in this shop"));
+        }
+        cx.authorize(Intent::default()).await?;
+        let mut items = Vec::new();
+        let mut lines_zh = Vec::new();
+        let mut lines_en = Vec::new();
+        for (id, name, status, spend, gmv) in &rows {
+            // Attributed GMV per yuan spent, to one decimal: "1 : 43".
+            let ratio =
+                if *spend > 0 { Some((i128::from(*gmv) * 10 / i128::from(*spend)) as f64 / 10.0) } else { None };
+            let shown = ratio.map_or_else(|| "—".to_string(), |r| format!("1 : {r}"));
+            lines_zh.push(format!(
+                "#{id} {name} 花费 ¥{} 带来 ¥{},投产比 {shown}",
+                Money::from_fen(*spend).short_text(),
+                Money::from_fen(*gmv).short_text()
+            ));
+            lines_en.push(format!(
+                "#{id} {name}: ¥{} spent, ¥{} attributed, ROI {shown}",
+                Money::from_fen(*spend).short_text(),
+                Money::from_fen(*gmv).short_text()
+            ));
+            items.push(serde_json::json!({"campaign": id, "name": name, "status": status,
+                "spend": Money::from_fen(*spend), "attributed_gmv": Money::from_fen(*gmv), "roi": ratio, "roi_text": shown}));
+        }
+        let summary = Text::new(lines_zh.join(";"), lines_en.join("; "));
+        Ok(Outcome::new(summary, serde_json::json!({"campaigns": items})))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RankBy {
+    #[default]
+    Gmv,
+    Units,
+    Margin,
+}
+
+fn default_top() -> u32 {
+    5
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RankingArgs {
+    /// "yesterday", "last_7_days", "last_week", "last_30_days", "last_month" or {"from", "to"}.
+    #[serde(default = "default_period")]
+    pub period: Period,
+    /// gmv, units or margin (gross profit: sales less cost).
+    #[serde(default)]
+    pub by: RankBy,
+    /// How many from the top, and from the bottom.
+    #[serde(default = "default_top")]
+    pub top: u32,
+}
+
+pub struct ProductRanking;
+
+#[async_trait]
+impl TypedSkill for ProductRanking {
+    const ID: &'static str = "analyst.product_ranking";
+    type Args = RankingArgs;
+
+    async fn run(&self, cx: &mut Cx<'_>, args: RankingArgs) -> Result<Outcome, Halt> {
+        if args.top == 0 || args.top > 50 {
+            return Err(bad_args(Self::ID, "top must be between 1 and 50"));
+        }
+        let (from, to) = args.period.resolve(cx.today).map_err(|m| bad_args(Self::ID, m))?;
+        let tz = cx.shop.timezone;
+        let start = crate::clock::stamp(crate::clock::local_midnight(tz, from));
+        let end = crate::clock::stamp(crate::clock::local_midnight(tz, to.succ_opt().unwrap_or(to)));
+        // Every listed product, sold or not, so the bottom of the ranking shows the slow ones.
+        let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT p.sku, p.title, \
+                    CAST(COALESCE(SUM(oi.quantity), 0) AS BIGINT), \
+                    CAST(COALESCE(SUM(oi.quantity * oi.unit_price_fen), 0) AS BIGINT), \
+                    CAST(COALESCE(SUM(oi.quantity * (oi.unit_price_fen - oi.unit_cost_fen)), 0) AS BIGINT) \
+             FROM products p \
+             LEFT JOIN order_items oi ON oi.product_id = p.id \
+                 AND oi.order_id IN (SELECT id FROM orders WHERE shop_id = $1 AND ordered_at >= $2 AND ordered_at < $3) \
+             WHERE p.shop_id = $1 AND p.listed GROUP BY p.id, p.sku, p.title",
+        )
+        .bind(cx.shop.id)
+        .bind(&start)
+        .bind(&end)
+        .fetch_all(cx.read())
+        .await?;
+        cx.authorize(Intent::default()).await?;
+        let key = |r: &(String, String, i64, i64, i64)| match args.by {
+            RankBy::Gmv => r.3,
+            RankBy::Units => r.2,
+            RankBy::Margin => r.4,
+        };
+        let mut ranked = rows;
+        ranked.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.0.cmp(&b.0)));
+        let n = (args.top as usize).min(ranked.len());
+        let item = |r: &(String, String, i64, i64, i64)| serde_json::json!({"sku": r.0, "title": r.1, "units": r.2, "gmv": Money::from_fen(r.3), "margin": Money::from_fen(r.4)});
+        let top: Vec<_> = ranked.iter().take(n).map(item).collect();
+        let bottom: Vec<_> = ranked.iter().rev().take(n).map(item).collect();
+        let value = |r: &(String, String, i64, i64, i64)| match args.by {
+            RankBy::Units => format!("{}", r.2),
+            _ => format!("¥{}", Money::from_fen(key(r)).short_text()),
+        };
+        let best: Vec<String> = ranked.iter().take(n).map(|r| format!("{} {}", r.0, value(r))).collect();
+        let by_zh = match args.by {
+            RankBy::Gmv => "销售额",
+            RankBy::Units => "销量",
+            RankBy::Margin => "毛利",
+        };
+        let by_en = match args.by {
+            RankBy::Gmv => "GMV",
+            RankBy::Units => "units",
+            RankBy::Margin => "margin",
+        };
+        let summary = Text::new(
+            format!("{from}至{to} 按{by_zh}排名前 {n}:{}", best.join("、")),
+            format!("{from} to {to}, top {n} by {by_en}: {}", best.join(", ")),
+        );
+        Ok(Outcome::new(
+            summary,
+            serde_json::json!({"from": from, "to": to, "by": args.by, "top": top, "bottom": bottom}),
+        ))
+    }
+}

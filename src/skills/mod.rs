@@ -148,6 +148,8 @@ impl Registry {
             Arc::new(ops::SetListed),
             Arc::new(analyst::SalesReport),
             Arc::new(analyst::InventoryForecast),
+            Arc::new(analyst::AdRoi),
+            Arc::new(analyst::ProductRanking),
         ];
         Registry { skills: all.into_iter().map(|s| (s.id(), s)).collect() }
     }

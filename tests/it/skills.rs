@@ -68,3 +68,42 @@ async fn listing_tagging_and_compensating() {
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("employee.promotions.skills"), "{out}");
 }
+
+#[tokio::test]
+async fn ad_roi_and_product_ranking_match_the_store() {
+    let home = Home::with_demo();
+    let roi = ok(&home, "analyst.ad_roi", "{}");
+    let campaigns = roi["details"]["campaigns"].as_array().unwrap();
+    assert_eq!(campaigns.len(), 2);
+    for c in campaigns {
+        let id = c["campaign"].as_i64().unwrap();
+        let spend = home.count(&format!("SELECT spend_fen FROM ad_campaigns WHERE id = {id}")).await;
+        let gmv = home.count(&format!("SELECT attributed_gmv_fen FROM ad_campaigns WHERE id = {id}")).await;
+        let tenths = gmv * 10 / spend;
+        let want = if tenths % 10 == 0 {
+            format!("1 : {}", tenths / 10)
+        } else {
+            format!("1 : {}.{}", tenths / 10, tenths % 10)
+        };
+        assert_eq!(c["roi_text"], want, "{c:#}");
+    }
+    refused(&home, "analyst.ad_roi", r#"{"campaign": 99}"#, "no such ad campaign");
+
+    // The best seller of a fixed window, counted here from the order lines directly.
+    let period = r#"{"period": {"from": "2026-11-01", "to": "2026-11-15"}, "by": "units", "top": 3}"#;
+    let ranking = ok(&home, "analyst.product_ranking", period);
+    let pool = home.pool().await;
+    let (sku, units): (String, i64) = sqlx::query_as(
+        "SELECT p.sku, SUM(oi.quantity) AS units FROM order_items oi JOIN orders o ON o.id = oi.order_id \
+         JOIN products p ON p.id = oi.product_id \
+         WHERE o.ordered_at >= '2026-10-31T16:00:00Z' AND o.ordered_at < '2026-11-15T16:00:00Z' AND p.listed \
+         GROUP BY p.id ORDER BY units DESC, p.sku LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(ranking["details"]["top"][0]["sku"], sku.as_str(), "{ranking:#}");
+    assert_eq!(ranking["details"]["top"][0]["units"], units);
+    assert_eq!(ranking["details"]["bottom"].as_array().unwrap().len(), 3);
+    refused(&home, "analyst.product_ranking", r#"{"top": 0}"#, "top must be");
+}
