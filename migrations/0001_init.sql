@@ -25,6 +25,8 @@ CREATE TABLE products (
     price_fen   BIGINT NOT NULL CHECK (price_fen >= 0),
     stock       BIGINT NOT NULL DEFAULT 0,
     listed      BOOLEAN NOT NULL DEFAULT TRUE,
+    description TEXT NOT NULL DEFAULT '',
+    keywords    TEXT NOT NULL DEFAULT '',
     UNIQUE (shop_id, sku)
 );
 CREATE INDEX products_shop_category ON products (shop_id, category);

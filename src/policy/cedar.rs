@@ -68,6 +68,7 @@ pub const FACTS: &[(&str, &str, &str)] = &[
     ("price_changes_today", "Long", "price changes of the product already made today"),
     ("has_coupon", "Bool", "the action issues a coupon"),
     ("coupon_fen", "Long", "its face value, in fen"),
+    ("banned_words", "Long", "how many banned absolute words the shop text of the action uses"),
     ("has_campaign", "Bool", "the action creates an ad campaign"),
     ("campaign_fen", "Long", "that campaign's total budget, in fen"),
     ("has_refund", "Bool", "the action pays money back to a customer"),
@@ -137,8 +138,12 @@ struct Cause {
 
 /// The conditions every employee's actions meet, whoever acts.
 pub(crate) fn shop_checks(min_margin: Pct, budget: &Budget) -> Vec<Check> {
-    let mut checks =
-        vec![Check::MinMargin { min: min_margin }, Check::Refundable, Check::DailyBudget { daily: budget.daily }];
+    let mut checks = vec![
+        Check::MinMargin { min: min_margin },
+        Check::Refundable,
+        Check::BannedWords,
+        Check::DailyBudget { daily: budget.daily },
+    ];
     if let Some(max) = budget.max_campaign {
         checks.push(Check::CampaignBudget { max });
     }
@@ -596,7 +601,7 @@ fn facts(intent: &Intent, approved: bool) -> Vec<(String, RestrictedExpression)>
         None => (0, 0),
     };
     let fen = |m: Option<Money>| m.map(Money::fen).unwrap_or(0);
-    let pairs: [(&str, RestrictedExpression); 22] = [
+    let pairs: [(&str, RestrictedExpression); 23] = [
         ("approved", RestrictedExpression::new_bool(approved)),
         ("has_discount", RestrictedExpression::new_bool(intent.discount.is_some())),
         ("discount_bp", RestrictedExpression::new_long(intent.discount.map(Pct::bp).unwrap_or(0))),
@@ -612,6 +617,7 @@ fn facts(intent: &Intent, approved: bool) -> Vec<(String, RestrictedExpression)>
         ("price_changes_today", RestrictedExpression::new_long(intent.price_changes_today.map(i64::from).unwrap_or(0))),
         ("has_coupon", RestrictedExpression::new_bool(intent.coupon_value.is_some())),
         ("coupon_fen", RestrictedExpression::new_long(fen(intent.coupon_value))),
+        ("banned_words", RestrictedExpression::new_long(i64::try_from(intent.banned_words.len()).unwrap_or(i64::MAX))),
         ("has_campaign", RestrictedExpression::new_bool(intent.campaign_budget.is_some())),
         ("campaign_fen", RestrictedExpression::new_long(fen(intent.campaign_budget))),
         ("has_refund", RestrictedExpression::new_bool(intent.refund.is_some())),

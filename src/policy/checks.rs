@@ -29,6 +29,8 @@ pub(crate) enum Check {
     },
     /// No refund above what is left to refund on its order.
     Refundable,
+    /// No absolute claims the advertising law bans (最, 第一, 国家级 …) in text the shop shows.
+    BannedWords,
     MaxCoupon {
         employee: String,
         max: Option<Money>,
@@ -93,6 +95,7 @@ impl Check {
             Check::MaxDiscount { employee, .. } => format!("employee.{employee}.max_discount_pct"),
             Check::MinMargin { .. } => "shop.min_margin_pct".into(),
             Check::Refundable => "order.refundable".into(),
+            Check::BannedWords => "shop.banned_words".into(),
             Check::MaxCoupon { employee, .. } => format!("employee.{employee}.max_coupon"),
             Check::MaxRefund { employee, .. } => format!("employee.{employee}.max_refund"),
             Check::MaxRefundPerDay { employee, .. } => format!("employee.{employee}.max_refund_per_day"),
@@ -114,6 +117,7 @@ impl Check {
         match self {
             Check::MinMargin { .. }
             | Check::Refundable
+            | Check::BannedWords
             | Check::DailyBudget { .. }
             | Check::CampaignBudget { .. }
             | Check::ApproveSpend { .. } => None,
@@ -139,6 +143,7 @@ impl Check {
             Check::MinMargin { .. } => 2,
             Check::MaxCoupon { .. } => 3,
             Check::Refundable => 4,
+            Check::BannedWords => 11,
             Check::MaxRefund { .. } => 5,
             Check::MaxRefundPerDay { .. } => 6,
             Check::DailyBudget { .. } => 7,
@@ -182,6 +187,7 @@ impl Check {
             Check::Refundable => {
                 "!context.has_refund || !context.has_refundable || context.refund_fen <= context.refundable_fen".into()
             }
+            Check::BannedWords => "context.banned_words == 0".into(),
             Check::MaxRefund { max: None, .. } => "!context.has_refund".into(),
             Check::MaxRefund { max: Some(max), .. } => {
                 format!("!context.has_refund || context.refund_fen <= {}", max.fen())
@@ -231,6 +237,13 @@ impl Check {
                 Text::new(
                     format!("优惠券面额 ¥{} 超过上限 ¥{}", value.short_text(), max.short_text()),
                     format!("coupon value ¥{} is above the ¥{} cap", value.short_text(), max.short_text()),
+                )
+            }
+            Check::BannedWords => {
+                let words = intent.banned_words.join("、");
+                Text::new(
+                    format!("文案含有广告法禁用的极限词:{words}"),
+                    format!("the text uses absolute claims the advertising law bans: {words}"),
                 )
             }
             Check::Refundable => {
@@ -374,6 +387,10 @@ impl Check {
             Check::MaxCoupon { max: Some(max), .. } => Text::new(
                 format!("优惠券面额不超过 ¥{}", max.short_text()),
                 format!("coupons worth up to ¥{}", max.short_text()),
+            ),
+            Check::BannedWords => Text::new(
+                "店铺展示的文案不得含广告法禁用的极限词(最、第一、国家级……)",
+                "no absolute claims the advertising law bans (最, 第一, 国家级 …) in shop text",
             ),
             Check::Refundable => {
                 Text::new("退款不超过订单剩余可退金额", "no refund above what is left to refund on its order")

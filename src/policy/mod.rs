@@ -821,6 +821,8 @@ pub struct Intent {
     pub coupon_value: Option<Money>,
     /// The total budget of an ad campaign the action creates.
     pub campaign_budget: Option<Money>,
+    /// Banned absolute words found in text the action would show to customers.
+    pub banned_words: Vec<String>,
     /// Money paid back to a customer.
     pub refund: Option<Money>,
     /// What is left to refund on the order a refund is for.

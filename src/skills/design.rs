@@ -91,3 +91,69 @@ impl TypedSkill for Banner {
         Ok(outcome)
     }
 }
+
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditArgs {
+    /// Only these products; every listed product when absent.
+    #[serde(default)]
+    pub scope: Option<Scope>,
+}
+
+pub struct ListingAudit;
+
+#[async_trait]
+impl TypedSkill for ListingAudit {
+    const ID: &'static str = "design.listing_audit";
+    type Args = AuditArgs;
+
+    async fn run(&self, cx: &mut Cx<'_>, args: AuditArgs) -> Result<Outcome, Halt> {
+        let shop_id = cx.shop.id;
+        let scope = args.scope.unwrap_or_default();
+        let products = scope.resolve(cx.read(), shop_id, Self::ID).await?.products;
+        let with_image: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT title FROM assets WHERE shop_id = $1 AND kind = 'main_image'")
+                .bind(shop_id)
+                .fetch_all(cx.read())
+                .await?;
+        let mut findings = Vec::new();
+        for p in &products {
+            let row = sqlx::query("SELECT keywords, description FROM products WHERE id = $1")
+                .bind(p.id)
+                .fetch_one(cx.read())
+                .await?;
+            let (keywords, description): (String, String) = (row.get("keywords"), row.get("description"));
+            let mut problems = Vec::new();
+            if !with_image.contains(&p.sku) {
+                problems.push(serde_json::json!({"problem": "missing_main_image"}));
+            }
+            let length = p.title.chars().count();
+            if length > super::words::MAX_TITLE_CHARS {
+                problems.push(serde_json::json!({"problem": "title_too_long", "chars": length, "max": super::words::MAX_TITLE_CHARS}));
+            }
+            let banned = super::words::banned_in(&format!("{}\n{keywords}\n{description}", p.title));
+            if !banned.is_empty() {
+                problems.push(serde_json::json!({"problem": "banned_words", "words": banned}));
+            }
+            if !problems.is_empty() {
+                findings.push(serde_json::json!({"sku": p.sku, "title": p.title, "problems": problems}));
+            }
+        }
+        cx.authorize(Intent::default()).await?;
+        let count = |name: &str| {
+            findings
+                .iter()
+                .filter(|f| f["problems"].as_array().is_some_and(|ps| ps.iter().any(|p| p["problem"] == name)))
+                .count()
+        };
+        let (images, long, banned) = (count("missing_main_image"), count("title_too_long"), count("banned_words"));
+        let summary = Text::new(
+            format!("检查了 {} 个商品:{images} 个缺主图,{long} 个标题过长,{banned} 个含极限词", products.len()),
+            format!(
+                "audited {} listings: {images} without a main image, {long} with an over-long title, {banned} with banned words",
+                products.len()
+            ),
+        );
+        Ok(Outcome::new(summary, serde_json::json!({"audited": products.len(), "findings": findings})))
+    }
+}

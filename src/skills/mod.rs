@@ -18,6 +18,7 @@ mod ops;
 mod promo;
 pub mod scope;
 pub mod stack;
+pub mod words;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -146,6 +147,8 @@ impl Registry {
             Arc::new(promo::FlashSale),
             Arc::new(promo::End),
             Arc::new(ops::SetListed),
+            Arc::new(ops::UpdateListing),
+            Arc::new(design::ListingAudit),
             Arc::new(analyst::SalesReport),
             Arc::new(analyst::InventoryForecast),
             Arc::new(analyst::AdRoi),

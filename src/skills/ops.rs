@@ -226,3 +226,68 @@ impl TypedSkill for SetListed {
         Ok(Outcome::new(summary, serde_json::json!({"sku": product.sku, "listed": args.listed, "was": product.listed})))
     }
 }
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateListingArgs {
+    /// The product's SKU (or a unique part of its title).
+    pub product: String,
+    /// A new title (at most 30 characters).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Search keywords, comma-separated.
+    #[serde(default)]
+    pub keywords: Option<String>,
+    /// A new description.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+pub struct UpdateListing;
+
+#[async_trait]
+impl TypedSkill for UpdateListing {
+    const ID: &'static str = "ops.update_listing";
+    type Args = UpdateListingArgs;
+
+    async fn run(&self, cx: &mut Cx<'_>, args: UpdateListingArgs) -> Result<Outcome, Halt> {
+        let shop = cx.shop;
+        if args.title.is_none() && args.keywords.is_none() && args.description.is_none() {
+            return Err(bad_args(Self::ID, "give a title, keywords or a description to change"));
+        }
+        if let Some(title) = &args.title
+            && (title.trim().is_empty() || title.chars().count() > super::words::MAX_TITLE_CHARS)
+        {
+            return Err(bad_args(Self::ID, format!("a title has 1 to {} characters", super::words::MAX_TITLE_CHARS)));
+        }
+        let product = store::find_product(cx.read(), shop.id, &args.product)
+            .await?
+            .ok_or_else(|| bad_args(Self::ID, format!("no product with SKU or unique title `{}`", args.product)))?;
+        let text = [&args.title, &args.keywords, &args.description]
+            .iter()
+            .filter_map(|t| t.as_deref())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let intent = Intent { banned_words: super::words::banned_in(&text), ..Intent::default() };
+        let conn = cx.authorize(intent).await?;
+        sqlx::query(
+            "UPDATE products SET title = COALESCE($1, title), keywords = COALESCE($2, keywords), \
+             description = COALESCE($3, description) WHERE id = $4",
+        )
+        .bind(args.title.as_deref().map(str::trim))
+        .bind(args.keywords.as_deref().map(str::trim))
+        .bind(args.description.as_deref().map(str::trim))
+        .bind(product.id)
+        .execute(&mut *conn)
+        .await?;
+        let title = args.title.as_deref().unwrap_or(&product.title);
+        let summary = Text::new(
+            format!("已更新 {} 的商品信息:{title}", product.sku),
+            format!("updated the listing of {}: {title}", product.sku),
+        );
+        Ok(Outcome::new(
+            summary,
+            serde_json::json!({"sku": product.sku, "title": args.title, "keywords": args.keywords, "description": args.description}),
+        ))
+    }
+}

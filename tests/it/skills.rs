@@ -107,3 +107,49 @@ async fn ad_roi_and_product_ranking_match_the_store() {
     assert_eq!(ranking["details"]["bottom"].as_array().unwrap().len(), 3);
     refused(&home, "analyst.product_ranking", r#"{"top": 0}"#, "top must be");
 }
+
+#[tokio::test]
+async fn listings_are_kept_free_of_banned_words_and_the_audit_finds_what_slipped_in() {
+    let home = Home::with_demo();
+    refused(
+        &home,
+        "ops.update_listing",
+        r#"{"product": "CP-001", "title": "全网最低价 销量第一的马克杯"}"#,
+        "shop.banned_words",
+    );
+    refused(&home, "ops.update_listing", r#"{"product": "CP-001"}"#, "give a title");
+    let long = "超".repeat(31);
+    refused(
+        &home,
+        "ops.update_listing",
+        &format!(r#"{{"product": "CP-001", "title": "{long}"}}"#),
+        "1 to 30 characters",
+    );
+    ok(
+        &home,
+        "ops.update_listing",
+        r#"{"product": "CP-001", "title": "陶瓷马克杯 大容量", "keywords": "马克杯,办公"}"#,
+    );
+    assert_eq!(
+        home.count("SELECT COUNT(*) FROM products WHERE sku = 'CP-001' AND title = '陶瓷马克杯 大容量'").await,
+        1
+    );
+
+    // What came in some other way (an import, an old listing) is what the audit is for.
+    let pool = home.pool().await;
+    sqlx::query("UPDATE products SET description = '国家级工艺,100%好评' WHERE sku = 'TW-001'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(&format!("UPDATE products SET title = '{long}' WHERE sku = 'SL-001'")).execute(&pool).await.unwrap();
+    pool.close().await;
+    let audit = ok(&home, "design.listing_audit", "{}");
+    let findings = audit["details"]["findings"].as_array().unwrap();
+    let of =
+        |sku: &str| findings.iter().find(|f| f["sku"] == sku).map(|f| f["problems"].to_string()).unwrap_or_default();
+    assert!(of("TW-001").contains("国家级") && of("TW-001").contains("100%"), "{}", of("TW-001"));
+    assert!(of("SL-001").contains("title_too_long"), "{}", of("SL-001"));
+    let listed = home.count("SELECT COUNT(*) FROM products WHERE listed").await;
+    assert_eq!(audit["details"]["audited"], listed);
+    assert_eq!(findings.len() as i64, listed, "no product has a main image yet");
+}
