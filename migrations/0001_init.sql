@@ -158,6 +158,17 @@ CREATE TABLE credits (
     created_at TEXT NOT NULL
 );
 
+-- Cases customer service handed to the owner.
+CREATE TABLE escalations (
+    id          INTEGER PRIMARY KEY,
+    shop_id     BIGINT NOT NULL REFERENCES shops(id),
+    message_id  BIGINT REFERENCES messages(id),
+    customer_id BIGINT REFERENCES customers(id),
+    summary     TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+    created_at  TEXT NOT NULL
+);
+
 -- Files the crew produced (banners, charts, copy), relative to the home directory.
 CREATE TABLE assets (
     id         INTEGER PRIMARY KEY,

@@ -305,3 +305,161 @@ impl TypedSkill for ProductRanking {
         ))
     }
 }
+
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentsArgs {}
+
+/// One customer's recency, frequency and money.
+struct Rfm {
+    code: String,
+    orders: i64,
+    spent: i64,
+    days_since_last: i64,
+    days_since_first: i64,
+}
+
+pub struct CustomerSegments;
+
+#[async_trait]
+impl TypedSkill for CustomerSegments {
+    const ID: &'static str = "analyst.customer_segments";
+    type Args = SegmentsArgs;
+
+    /// RFM segments: `vip` (the top tenth by spend, at least two orders), `at_risk` (repeat
+    /// buyers silent for 60 days), `repeat` (two or more orders), `new` (one order, within 30
+    /// days), `one_time` (one order, longer ago). Refunds are deducted from spend.
+    async fn run(&self, cx: &mut Cx<'_>, _args: SegmentsArgs) -> Result<Outcome, Halt> {
+        let rows: Vec<(String, i64, i64, String, String)> = sqlx::query_as(
+            "SELECT c.code, COUNT(o.id), CAST(SUM(o.total_fen - o.refunded_fen) AS BIGINT), MAX(o.ordered_at), MIN(o.ordered_at) \
+             FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.shop_id = $1 GROUP BY c.id, c.code",
+        )
+        .bind(cx.shop.id)
+        .fetch_all(cx.read())
+        .await?;
+        cx.authorize(Intent::default()).await?;
+        let (tz, today) = (cx.shop.timezone, cx.today);
+        let age = |stamp: &str| {
+            crate::clock::parse_stamp(stamp).map_or(0, |t| (today - crate::clock::local_date(tz, t)).num_days())
+        };
+        let customers: Vec<Rfm> = rows
+            .iter()
+            .map(|(code, orders, spent, last, first)| Rfm {
+                code: code.clone(),
+                orders: *orders,
+                spent: *spent,
+                days_since_last: age(last),
+                days_since_first: age(first),
+            })
+            .collect();
+        let mut by_spend: Vec<i64> = customers.iter().map(|c| c.spent).collect();
+        by_spend.sort_unstable_by(|a, b| b.cmp(a));
+        let vip_floor = by_spend.get(by_spend.len() / 10).copied().unwrap_or(i64::MAX);
+        let segment = |c: &Rfm| {
+            if c.orders >= 2 && c.spent >= vip_floor {
+                "vip"
+            } else if c.orders >= 2 && c.days_since_last > 60 {
+                "at_risk"
+            } else if c.orders >= 2 {
+                "repeat"
+            } else if c.days_since_first <= 30 {
+                "new"
+            } else {
+                "one_time"
+            }
+        };
+        let names = ["vip", "repeat", "at_risk", "new", "one_time"];
+        let counts: Vec<(&str, usize)> =
+            names.iter().map(|n| (*n, customers.iter().filter(|c| segment(c) == *n).count())).collect();
+        let buyers = customers.len();
+        let repeaters = customers.iter().filter(|c| c.orders >= 2).count();
+        let repeat_bp = if buyers == 0 { 0 } else { repeaters * 10_000 / buyers };
+        let rate = format!("{}.{:02}%", repeat_bp / 100, repeat_bp % 100);
+        let list = |zh: bool| {
+            counts
+                .iter()
+                .map(|(n, k)| {
+                    let label = if zh {
+                        match *n {
+                            "vip" => "VIP",
+                            "repeat" => "复购",
+                            "at_risk" => "流失风险",
+                            "new" => "新客",
+                            _ => "一次性",
+                        }
+                    } else {
+                        n
+                    };
+                    format!("{label} {k}")
+                })
+                .collect::<Vec<_>>()
+                .join(if zh { "、" } else { ", " })
+        };
+        let summary = Text::new(
+            format!("{buyers} 位买家:{};复购率 {rate}", list(true)),
+            format!("{buyers} buyers: {}; repeat-purchase rate {rate}", list(false)),
+        );
+        let examples: serde_json::Map<String, serde_json::Value> = names
+            .iter()
+            .map(|n| {
+                let codes: Vec<&str> =
+                    customers.iter().filter(|c| segment(c) == *n).take(10).map(|c| c.code.as_str()).collect();
+                (n.to_string(), serde_json::json!(codes))
+            })
+            .collect();
+        Ok(Outcome::new(
+            summary,
+            serde_json::json!({"buyers": buyers, "segments": counts.iter().map(|(n, k)| serde_json::json!({"segment": n, "customers": k})).collect::<Vec<_>>(),
+                "repeat_rate_bp": repeat_bp, "examples": examples}),
+        ))
+    }
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrowthArgs {}
+
+pub struct GrowthScore;
+
+#[async_trait]
+impl TypedSkill for GrowthScore {
+    const ID: &'static str = "analyst.growth_score";
+    type Args = GrowthArgs;
+
+    /// Business points over the last 30 whole days: 10 per buyer plus 1 per ¥10 of GMV, less
+    /// 1 per ¥5 refunded; compared with the 30 days before.
+    async fn run(&self, cx: &mut Cx<'_>, _args: GrowthArgs) -> Result<Outcome, Halt> {
+        let (tz, today) = (cx.shop.timezone, cx.today);
+        let window = |back: u64| {
+            let to = today - chrono::Days::new(1 + back);
+            let from = to - chrono::Days::new(29);
+            (from, to)
+        };
+        let mut scores = Vec::new();
+        for (from, to) in [window(0), window(30)] {
+            let start = crate::clock::stamp(crate::clock::local_midnight(tz, from));
+            let end = crate::clock::stamp(crate::clock::local_midnight(tz, to + chrono::Days::new(1)));
+            let (buyers, gmv, refunded): (i64, i64, i64) = sqlx::query_as(
+                "SELECT COUNT(DISTINCT customer_id), CAST(COALESCE(SUM(total_fen), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(refunded_fen), 0) AS BIGINT) FROM orders \
+                 WHERE shop_id = $1 AND ordered_at >= $2 AND ordered_at < $3",
+            )
+            .bind(cx.shop.id)
+            .bind(&start)
+            .bind(&end)
+            .fetch_one(cx.read())
+            .await?;
+            let points = buyers * 10 + gmv / 1_000 - refunded / 500;
+            scores.push(serde_json::json!({"from": from, "to": to, "buyers": buyers, "gmv": Money::from_fen(gmv),
+                "refunded": Money::from_fen(refunded), "points": points}));
+        }
+        cx.authorize(Intent::default()).await?;
+        let (now, before) = (scores[0]["points"].as_i64().unwrap_or(0), scores[1]["points"].as_i64().unwrap_or(0));
+        let change = if before == 0 { None } else { Some((now - before) * 10_000 / before.abs()) };
+        let summary = Text::new(
+            format!("近 30 天经营分 {now}(前 30 天 {before},{})", change_text(change)),
+            format!("30-day growth score {now} (previous 30 days {before}, {})", change_text(change)),
+        );
+        Ok(Outcome::new(summary, serde_json::json!({"current": scores[0], "previous": scores[1], "change_bp": change})))
+    }
+}

@@ -508,3 +508,66 @@ async fn customer(cx: &mut Cx<'_>, skill: &str, code: &str) -> Result<(i64, Stri
         .await?;
     row.ok_or_else(|| bad_args(skill, format!("no customer `{code}` in this shop")))
 }
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateArgs {
+    /// The inbox message it is about, if any.
+    #[serde(default)]
+    pub message: Option<i64>,
+    /// The customer's code, when there is no message.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// What the owner needs to know and decide, in a few lines.
+    pub summary: String,
+}
+
+pub struct Escalate;
+
+#[async_trait]
+impl TypedSkill for Escalate {
+    const ID: &'static str = "cs.escalate";
+    type Args = EscalateArgs;
+
+    async fn run(&self, cx: &mut Cx<'_>, args: EscalateArgs) -> Result<Outcome, Halt> {
+        let note = args.summary.trim();
+        if note.is_empty() || note.chars().count() > 1000 {
+            return Err(bad_args(Self::ID, "the summary has 1 to 1000 characters"));
+        }
+        let shop_id = cx.shop.id;
+        let customer_id = match (&args.message, &args.customer) {
+            (Some(m), _) => {
+                let id: Option<i64> =
+                    sqlx::query_scalar("SELECT customer_id FROM messages WHERE shop_id = $1 AND id = $2")
+                        .bind(shop_id)
+                        .bind(m)
+                        .fetch_optional(cx.read())
+                        .await?;
+                Some(id.ok_or_else(|| bad_args(Self::ID, format!("no message #{m} in this shop")))?)
+            }
+            (None, Some(code)) => Some(customer(cx, Self::ID, code).await?.0),
+            (None, None) => None,
+        };
+        let at = stamp(cx.now);
+        let conn = cx.authorize(Intent::default()).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO escalations (shop_id, message_id, customer_id, summary, status, created_at) \
+             VALUES ($1, $2, $3, $4, 'open', $5) RETURNING id",
+        )
+        .bind(shop_id)
+        .bind(args.message)
+        .bind(customer_id)
+        .bind(note)
+        .bind(&at)
+        .fetch_one(&mut *conn)
+        .await?;
+        if let Some(m) = args.message {
+            sqlx::query("UPDATE messages SET status = 'escalated' WHERE id = $1 AND status = 'open'")
+                .bind(m)
+                .execute(&mut *conn)
+                .await?;
+        }
+        let summary = Text::new(format!("已转交店主 #{id}:{note}"), format!("handed to the owner as #{id}: {note}"));
+        Ok(Outcome::new(summary, serde_json::json!({"escalation": id, "message": args.message, "summary": note})))
+    }
+}

@@ -153,6 +153,9 @@ impl Registry {
             Arc::new(analyst::InventoryForecast),
             Arc::new(analyst::AdRoi),
             Arc::new(analyst::ProductRanking),
+            Arc::new(analyst::CustomerSegments),
+            Arc::new(analyst::GrowthScore),
+            Arc::new(cs::Escalate),
         ];
         Registry { skills: all.into_iter().map(|s| (s.id(), s)).collect() }
     }

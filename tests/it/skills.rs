@@ -153,3 +153,41 @@ async fn listings_are_kept_free_of_banned_words_and_the_audit_finds_what_slipped
     assert_eq!(audit["details"]["audited"], listed);
     assert_eq!(findings.len() as i64, listed, "no product has a main image yet");
 }
+
+#[tokio::test]
+async fn segments_growth_score_and_escalation() {
+    let home = Home::with_demo();
+    let seg = ok(&home, "analyst.customer_segments", "{}");
+    let buyers = home.count("SELECT COUNT(DISTINCT customer_id) FROM orders").await;
+    assert_eq!(seg["details"]["buyers"], buyers);
+    let total: i64 =
+        seg["details"]["segments"].as_array().unwrap().iter().map(|s| s["customers"].as_i64().unwrap()).sum();
+    assert_eq!(total, buyers, "every buyer is in exactly one segment");
+    let repeaters = home
+        .count("SELECT COUNT(*) FROM (SELECT customer_id FROM orders GROUP BY customer_id HAVING COUNT(*) >= 2)")
+        .await;
+    assert_eq!(seg["details"]["repeat_rate_bp"], repeaters * 10_000 / buyers);
+
+    // Growth points for the last 30 whole days (2026-10-25 .. 2026-11-23, Shanghai time).
+    let score = ok(&home, "analyst.growth_score", "{}");
+    let pool = home.pool().await;
+    let (b, gmv, refunded): (i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(DISTINCT customer_id), SUM(total_fen), SUM(refunded_fen) FROM orders \
+         WHERE ordered_at >= '2026-10-24T16:00:00Z' AND ordered_at < '2026-11-23T16:00:00Z'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    assert_eq!(score["details"]["current"]["points"], b * 10 + gmv / 1000 - refunded / 500, "{score:#}");
+
+    let message = home.count("SELECT MIN(id) FROM messages WHERE status = 'open'").await;
+    ok(&home, "cs.escalate", &format!(r#"{{"message": {message}, "summary": "refund above the cap"}}"#));
+    assert_eq!(
+        home.count(&format!("SELECT COUNT(*) FROM messages WHERE id = {message} AND status = 'escalated'")).await,
+        1
+    );
+    assert_eq!(home.count("SELECT COUNT(*) FROM escalations WHERE status = 'open'").await, 1);
+    refused(&home, "cs.escalate", r#"{"message": 99999, "summary": "x"}"#, "no message #99999");
+    refused(&home, "cs.escalate", r#"{"summary": ""}"#, "1 to 1000 characters");
+}
