@@ -373,7 +373,7 @@ impl TypedSkill for CustomerSegments {
             names.iter().map(|n| (*n, customers.iter().filter(|c| segment(c) == *n).count())).collect();
         let buyers = customers.len();
         let repeaters = customers.iter().filter(|c| c.orders >= 2).count();
-        let repeat_bp = if buyers == 0 { 0 } else { repeaters * 10_000 / buyers };
+        let repeat_bp = (repeaters * 10_000).checked_div(buyers).unwrap_or(0);
         let rate = format!("{}.{:02}%", repeat_bp / 100, repeat_bp % 100);
         let list = |zh: bool| {
             counts
