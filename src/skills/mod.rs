@@ -146,6 +146,7 @@ impl Registry {
             Arc::new(cs::Compensate),
             Arc::new(promo::FlashSale),
             Arc::new(promo::End),
+            Arc::new(promo::JoinCampaign),
             Arc::new(ops::SetListed),
             Arc::new(ops::UpdateListing),
             Arc::new(design::ListingAudit),

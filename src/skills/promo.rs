@@ -76,84 +76,88 @@ impl TypedSkill for CreateDiscount {
     type Args = DiscountArgs;
 
     async fn run(&self, cx: &mut Cx<'_>, args: DiscountArgs) -> Result<Outcome, Halt> {
-        let (shop, now) = (cx.shop, stamp(cx.now));
-        if args.discount_pct <= Pct::from_bp(0) || args.discount_pct >= Pct::whole(100) {
-            return Err(bad_args(Self::ID, "discount_pct must be above 0 and below 100"));
-        }
-        let w = window(cx, Self::ID, args.starts, args.days)?;
-        let scope = args.scope.resolve(cx.read(), shop.id, Self::ID).await?;
-        if scope.products.is_empty() {
-            return Err(bad_args(Self::ID, "the scope holds no listed product"));
-        }
-        // The promotion price of each product, and the lowest price once it stacks with the
-        // promotions overlapping its window: the margin floor is checked on the latter.
-        let mut promo_prices = Vec::with_capacity(scope.products.len());
-        let mut lines = Vec::with_capacity(scope.products.len());
-        for p in &scope.products {
-            let price = p.price.less_pct(args.discount_pct).ok_or_else(|| bad_args(Self::ID, "price overflow"))?;
-            promo_prices.push(price);
-            let mut stack = stack::overlapping(cx.read(), shop.id, p.id, &w.starts_at, &w.ends_at).await?;
-            stack.percents.push(args.discount_pct);
-            lines.push(PriceLine { sku: p.sku.clone(), cost: p.cost, price: stack.lowest(p.price) });
-        }
-        let intent = Intent { discount: Some(args.discount_pct), prices: lines.clone(), ..Intent::default() };
-        let name = args.name.clone().unwrap_or_else(|| format!("{} {}", scope.label_zh, args.discount_pct.zhe_text()));
-        let conn = cx.authorize(intent).await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO promotions (shop_id, kind, name, scope, discount_bp, starts_at, ends_at, status, created_at) \
-             VALUES ($1, 'discount', $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(shop.id)
-        .bind(&name)
-        .bind(serde_json::to_string(&args.scope).unwrap_or_default())
-        .bind(args.discount_pct.bp())
-        .bind(&w.starts_at)
-        .bind(&w.ends_at)
-        .bind(w.status)
-        .bind(&now)
-        .fetch_one(&mut *conn)
-        .await?;
-        for (p, price) in scope.products.iter().zip(&promo_prices) {
-            sqlx::query(
-                "INSERT INTO promotion_products (promotion_id, product_id, promo_price_fen) VALUES ($1, $2, $3)",
-            )
+        discount(cx, Self::ID, args).await
+    }
+}
+
+/// A percent-off promotion over a window: the gate sees the discount and the lowest prices it
+/// stacks to. Shared by discounts and platform campaigns.
+async fn discount(cx: &mut Cx<'_>, skill: &str, args: DiscountArgs) -> Result<Outcome, Halt> {
+    let (shop, now) = (cx.shop, stamp(cx.now));
+    if args.discount_pct <= Pct::from_bp(0) || args.discount_pct >= Pct::whole(100) {
+        return Err(bad_args(skill, "discount_pct must be above 0 and below 100"));
+    }
+    let w = window(cx, skill, args.starts, args.days)?;
+    let scope = args.scope.resolve(cx.read(), shop.id, skill).await?;
+    if scope.products.is_empty() {
+        return Err(bad_args(skill, "the scope holds no listed product"));
+    }
+    // The promotion price of each product, and the lowest price once it stacks with the
+    // promotions overlapping its window: the margin floor is checked on the latter.
+    let mut promo_prices = Vec::with_capacity(scope.products.len());
+    let mut lines = Vec::with_capacity(scope.products.len());
+    for p in &scope.products {
+        let price = p.price.less_pct(args.discount_pct).ok_or_else(|| bad_args(skill, "price overflow"))?;
+        promo_prices.push(price);
+        let mut stack = stack::overlapping(cx.read(), shop.id, p.id, &w.starts_at, &w.ends_at).await?;
+        stack.percents.push(args.discount_pct);
+        lines.push(PriceLine { sku: p.sku.clone(), cost: p.cost, price: stack.lowest(p.price) });
+    }
+    let intent = Intent { discount: Some(args.discount_pct), prices: lines.clone(), ..Intent::default() };
+    let name = args.name.clone().unwrap_or_else(|| format!("{} {}", scope.label_zh, args.discount_pct.zhe_text()));
+    let conn = cx.authorize(intent).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO promotions (shop_id, kind, name, scope, discount_bp, starts_at, ends_at, status, created_at) \
+         VALUES ($1, 'discount', $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(shop.id)
+    .bind(&name)
+    .bind(serde_json::to_string(&args.scope).unwrap_or_default())
+    .bind(args.discount_pct.bp())
+    .bind(&w.starts_at)
+    .bind(&w.ends_at)
+    .bind(w.status)
+    .bind(&now)
+    .fetch_one(&mut *conn)
+    .await?;
+    for (p, price) in scope.products.iter().zip(&promo_prices) {
+        sqlx::query("INSERT INTO promotion_products (promotion_id, product_id, promo_price_fen) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(p.id)
             .bind(price.fen())
             .execute(&mut *conn)
             .await?;
-        }
-        let range = date_range_text(w.start, w.days);
-        let summary = Text::new(
-            format!(
-                "已创建折扣「{name}」#{id}:{} {} 件商品 {}(减 {}),{range} 共 {} 天",
-                scope.label_zh,
-                lines.len(),
-                args.discount_pct.zhe_text(),
-                args.discount_pct,
-                w.days
-            ),
-            format!(
-                "created discount \"{name}\" #{id}: {} off {} ({} products), {range}, {} days",
-                args.discount_pct,
-                scope.label_en,
-                lines.len(),
-                w.days
-            ),
-        );
-        let prices: Vec<_> = lines
-            .iter()
-            .zip(&scope.products)
-            .zip(&promo_prices)
-            .map(|((l, p), promo)| {
-                serde_json::json!({"sku": l.sku, "price": p.price, "promo_price": promo, "lowest_stacked": l.price})
-            })
-            .collect();
-        Ok(Outcome::new(
-            summary,
-            serde_json::json!({"promotion_id": id, "name": name, "status": w.status, "starts": w.start, "days": w.days, "prices": prices}),
-        ))
     }
+    let range = date_range_text(w.start, w.days);
+    let summary = Text::new(
+        format!(
+            "已创建折扣「{name}」#{id}:{} {} 件商品 {}(减 {}),{range} 共 {} 天",
+            scope.label_zh,
+            lines.len(),
+            args.discount_pct.zhe_text(),
+            args.discount_pct,
+            w.days
+        ),
+        format!(
+            "created discount \"{name}\" #{id}: {} off {} ({} products), {range}, {} days",
+            args.discount_pct,
+            scope.label_en,
+            lines.len(),
+            w.days
+        ),
+    );
+    let prices: Vec<_> = lines
+        .iter()
+        .zip(&scope.products)
+        .zip(&promo_prices)
+        .map(|((l, p), promo)| {
+            serde_json::json!({"sku": l.sku, "price": p.price, "promo_price": promo, "lowest_stacked": l.price})
+        })
+        .collect();
+    Ok(Outcome::new(
+        summary,
+        serde_json::json!({"promotion_id": id, "name": name, "status": w.status, "starts": w.start, "days": w.days, "prices": prices}),
+    ))
 }
 
 fn default_quantity() -> u32 {
@@ -419,5 +423,50 @@ impl TypedSkill for End {
             format!("ended promotion \"{name}\" #{}", args.promotion),
         );
         Ok(Outcome::new(summary, serde_json::json!({"promotion_id": args.promotion, "name": name, "was": status})))
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinCampaignArgs {
+    /// The platform campaign, e.g. "双11官方大促".
+    pub campaign: String,
+    /// The discount the platform requires, in percent off.
+    pub discount_pct: Pct,
+    /// The products to enrol: a category, one SKU or a list of SKUs.
+    pub scope: Scope,
+    #[serde(default = "default_days")]
+    pub days: u32,
+    #[serde(default)]
+    pub starts: Option<NaiveDate>,
+}
+
+pub struct JoinCampaign;
+
+#[async_trait]
+impl TypedSkill for JoinCampaign {
+    const ID: &'static str = "promo.join_campaign";
+    type Args = JoinCampaignArgs;
+
+    /// Enrolling is a discount under the platform campaign's name: the same cap, floor and
+    /// approval threshold hold.
+    async fn run(&self, cx: &mut Cx<'_>, args: JoinCampaignArgs) -> Result<Outcome, Halt> {
+        let name = args.campaign.trim().to_string();
+        if name.is_empty() || name.chars().count() > 40 {
+            return Err(bad_args(Self::ID, "the campaign name has 1 to 40 characters"));
+        }
+        let discount_args = DiscountArgs {
+            discount_pct: args.discount_pct,
+            scope: args.scope,
+            days: args.days,
+            starts: args.starts,
+            name: Some(name.clone()),
+        };
+        let mut outcome = discount(cx, Self::ID, discount_args).await?;
+        outcome.summary = Text::new(
+            format!("已报名平台活动「{name}」:{}", outcome.summary.zh),
+            format!("joined the platform campaign \"{name}\": {}", outcome.summary.en),
+        );
+        Ok(outcome)
     }
 }

@@ -191,3 +191,21 @@ async fn segments_growth_score_and_escalation() {
     refused(&home, "cs.escalate", r#"{"message": 99999, "summary": "x"}"#, "no message #99999");
     refused(&home, "cs.escalate", r#"{"summary": ""}"#, "1 to 1000 characters");
 }
+
+#[tokio::test]
+async fn joining_a_platform_campaign_is_a_discount_under_the_same_rules() {
+    let home = Home::with_demo();
+    let joined =
+        ok(&home, "promo.join_campaign", r#"{"campaign": "双11官方大促", "discount_pct": 15, "scope": "mooncakes"}"#);
+    assert!(joined["summary"].as_str().unwrap().contains("双11官方大促"), "{joined:#}");
+    assert_eq!(
+        home.count("SELECT COUNT(*) FROM promotions WHERE name = '双11官方大促' AND discount_bp = 1500").await,
+        1
+    );
+    refused(
+        &home,
+        "promo.join_campaign",
+        r#"{"campaign": "清仓", "discount_pct": 40, "scope": "mooncakes"}"#,
+        "employee.promotions.max_discount_pct",
+    );
+}
