@@ -125,6 +125,16 @@ pub enum Command {
         #[arg(long, global = true)]
         json: bool,
     },
+    /// Write the shop's orders, products or work log as CSV or JSON lines.
+    Export {
+        #[arg(value_enum)]
+        what: crate::export::What,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: crate::export::Format,
+        /// A file to write; standard output when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Which model is configured, and whether it answers.
     Doctor {
         #[arg(long)]
@@ -338,6 +348,29 @@ async fn dispatch(crew: &Crew, command: Command) -> Result<ExitCode> {
         }
         Command::Employees { json } => employees(crew, json),
         Command::Doctor { json } => doctor(crew, json).await,
+        Command::Export { what, format, out } => {
+            let rows = match &out {
+                Some(path) => {
+                    let file =
+                        std::fs::File::create(path).map_err(|source| Error::Io { path: path.clone(), source })?;
+                    let mut writer = std::io::BufWriter::new(file);
+                    let rows = crate::export::export(crew, what, format, &mut writer).await?;
+                    writer.flush().map_err(|source| Error::Io { path: path.clone(), source })?;
+                    rows
+                }
+                None => crate::export::export(crew, what, format, &mut std::io::stdout().lock()).await?,
+            };
+            if let Some(path) = out {
+                eprintln!(
+                    "{}",
+                    crew.lang().pick(
+                        &format!("已导出 {rows} 行到 {}", path.display()),
+                        &format!("wrote {rows} rows to {}", path.display())
+                    )
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Skills { json } => skills(crew, json),
     }
 }

@@ -14,6 +14,7 @@ pub mod crew;
 pub mod demo;
 pub mod error;
 pub mod executor;
+pub mod export;
 pub mod home;
 pub mod lang;
 pub mod ledger;

@@ -7,6 +7,7 @@ mod adversarial;
 mod cli;
 mod demo;
 mod durability;
+mod export;
 mod fake_model;
 mod gate;
 mod ledger;
