@@ -125,6 +125,26 @@ pub enum Command {
         #[arg(long, global = true)]
         json: bool,
     },
+    /// Read products or orders from a CSV file, all or nothing.
+    Import {
+        #[arg(value_enum)]
+        what: ImportKind,
+        file: PathBuf,
+        /// Other headers for the canonical fields: `order_id=InvoiceNo,sku=StockCode`.
+        #[arg(long)]
+        map: Option<String>,
+        /// How times are written, e.g. '%m/%d/%y %H:%M'; ISO 8601 otherwise.
+        #[arg(long)]
+        date_format: Option<String>,
+        /// The file's currency (a shop without orders takes it; otherwise it must match).
+        #[arg(long)]
+        currency: Option<String>,
+        /// Margin over cost to assume where a cost is missing, e.g. 40.
+        #[arg(long, value_parser = parse_pct)]
+        default_margin: Option<crate::money::Pct>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the shop's orders, products or work log as CSV or JSON lines.
     Export {
         #[arg(value_enum)]
@@ -167,6 +187,16 @@ pub enum LogAction {
         #[arg(long)]
         json: bool,
     },
+}
+
+fn parse_pct(text: &str) -> std::result::Result<crate::money::Pct, String> {
+    crate::money::Pct::parse(text).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ImportKind {
+    Products,
+    Orders,
 }
 
 #[derive(Subcommand, Debug)]
@@ -293,7 +323,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     // Commands that may append to the work log end with a signed checkpoint of it, so a log
     // cut short afterwards no longer matches the checkpoints.
     let writes = match &cli.command {
-        Command::Chat { .. } | Command::Do { .. } | Command::Resume { .. } => true,
+        Command::Chat { .. } | Command::Do { .. } | Command::Resume { .. } | Command::Import { .. } => true,
         // Listing expires stale approvals, which is logged.
         Command::Approvals { .. } => true,
         Command::Perms { action, .. } => {
@@ -348,6 +378,37 @@ async fn dispatch(crew: &Crew, command: Command) -> Result<ExitCode> {
         }
         Command::Employees { json } => employees(crew, json),
         Command::Doctor { json } => doctor(crew, json).await,
+        Command::Import { what, file, map, date_format, currency, default_margin, json } => {
+            let opts = crate::import::ImportOptions {
+                map: map.as_deref().map(crate::import::ImportOptions::parse_map).transpose()?.unwrap_or_default(),
+                date_format,
+                currency,
+                default_margin,
+            };
+            let report = match what {
+                ImportKind::Products => crate::import::import_products(crew, &file, &opts).await?,
+                ImportKind::Orders => crate::import::import_orders(crew, &file, &opts).await?,
+            };
+            if json {
+                print_json(&report)?;
+            } else {
+                let r = &report;
+                println!(
+                    "{}",
+                    crew.lang().pick(
+                        &format!(
+                            "已导入 {} 行:新建商品 {},更新 {},新建顾客 {},新建订单 {}(其中退款 {}),已有订单 {} 笔未重复导入,{} 个商品按默认利润率估算成本;用时 {} ms",
+                            r.rows, r.products_created, r.products_updated, r.customers_created, r.orders_created, r.refunds, r.orders_skipped, r.default_margin_used, r.millis
+                        ),
+                        &format!(
+                            "imported {} rows: {} products created, {} updated, {} customers, {} orders ({} refunds), {} orders already there, {} costs from the default margin; {} ms",
+                            r.rows, r.products_created, r.products_updated, r.customers_created, r.orders_created, r.refunds, r.orders_skipped, r.default_margin_used, r.millis
+                        ),
+                    )
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Export { what, format, out } => {
             let rows = match &out {
                 Some(path) => {

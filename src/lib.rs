@@ -16,6 +16,7 @@ pub mod error;
 pub mod executor;
 pub mod export;
 pub mod home;
+pub mod import;
 pub mod lang;
 pub mod ledger;
 pub mod llm_planner;

@@ -242,6 +242,11 @@ impl Crew {
         perms::history(&mut conn, self.inner.shop.id).await
     }
 
+    /// The crew's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.clock.now()
+    }
+
     pub fn lang(&self) -> Lang {
         self.inner.lang
     }

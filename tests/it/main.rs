@@ -10,6 +10,7 @@ mod durability;
 mod export;
 mod fake_model;
 mod gate;
+mod import;
 mod ledger;
 mod model;
 mod perms;
