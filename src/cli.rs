@@ -397,12 +397,12 @@ async fn dispatch(crew: &Crew, command: Command) -> Result<ExitCode> {
                     "{}",
                     crew.lang().pick(
                         &format!(
-                            "已导入 {} 行:新建商品 {},更新 {},新建顾客 {},新建订单 {}(其中退款 {}),已有订单 {} 笔未重复导入,{} 个商品按默认利润率估算成本;用时 {} ms",
-                            r.rows, r.products_created, r.products_updated, r.customers_created, r.orders_created, r.refunds, r.orders_skipped, r.default_margin_used, r.millis
+                            "已导入 {} 行:新建商品 {},更新 {},新建顾客 {},新建订单 {}(其中退款 {}),已有订单 {} 笔未重复导入,{} 个商品按默认利润率估算成本,{} 个价格舍入到分;用时 {} ms",
+                            r.rows, r.products_created, r.products_updated, r.customers_created, r.orders_created, r.refunds, r.orders_skipped, r.default_margin_used, r.prices_rounded, r.millis
                         ),
                         &format!(
-                            "imported {} rows: {} products created, {} updated, {} customers, {} orders ({} refunds), {} orders already there, {} costs from the default margin; {} ms",
-                            r.rows, r.products_created, r.products_updated, r.customers_created, r.orders_created, r.refunds, r.orders_skipped, r.default_margin_used, r.millis
+                            "imported {} rows: {} products created, {} updated, {} customers, {} orders ({} refunds), {} orders already there, {} costs from the default margin, {} prices rounded to the fen; {} ms",
+                            r.rows, r.products_created, r.products_updated, r.customers_created, r.orders_created, r.refunds, r.orders_skipped, r.default_margin_used, r.prices_rounded, r.millis
                         ),
                     )
                 );

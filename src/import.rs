@@ -5,7 +5,8 @@
 //! file with a bad row imports nothing and the report lists every bad line. Importing the same
 //! file again changes nothing (products are matched by SKU, orders by number, customers by
 //! code). Orders whose lines add up below zero (returns, "C" cancellation invoices) become
-//! refunded orders. Naive times are in the shop's time zone.
+//! refunded orders. Naive times are in the shop's time zone. Unit prices finer than the fen
+//! are rounded to it and counted in the report.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -63,6 +64,8 @@ pub struct ImportReport {
     pub refunds: usize,
     /// Products whose cost was taken from `--default-margin`.
     pub default_margin_used: usize,
+    /// Unit prices finer than the fen (e.g. 0.001), rounded half up to it.
+    pub prices_rounded: usize,
     pub millis: u64,
 }
 
@@ -300,6 +303,7 @@ pub async fn import_orders(crew: &Crew, path: &Path, opts: &ImportOptions) -> Re
     let tz = crew.shop().timezone;
     let mut problems = Problems::default();
     let mut lines = Vec::new();
+    let mut rounded_prices = 0;
     for (line, row) in &table.rows {
         let get = |f: &str| table.get(row, f);
         let missing: Vec<&str> = required.iter().copied().filter(|f| get(f).is_none()).collect();
@@ -326,8 +330,11 @@ pub async fn import_orders(crew: &Crew, path: &Path, opts: &ImportOptions) -> Re
                 continue;
             }
         };
-        let price = match Money::parse(get("unit_price").unwrap_or_default()) {
-            Ok(p) => p,
+        let price = match Money::parse_rounding(get("unit_price").unwrap_or_default()) {
+            Ok((p, rounded)) => {
+                rounded_prices += usize::from(rounded);
+                p
+            }
             Err(e) => {
                 problems.add(*line, format!("unit_price: {e}"));
                 continue;
@@ -378,7 +385,7 @@ pub async fn import_orders(crew: &Crew, path: &Path, opts: &ImportOptions) -> Re
     }
     problems.check(path)?;
 
-    let mut report = ImportReport { rows: table.rows.len(), ..ImportReport::default() };
+    let mut report = ImportReport { rows: table.rows.len(), prices_rounded: rounded_prices, ..ImportReport::default() };
     let mut tx = store::begin(crew.db()).await?;
     check_currency(crew, &mut tx, opts).await?;
     let mut products: HashMap<String, i64> = sqlx::query_as("SELECT sku, id FROM products WHERE shop_id = $1")
@@ -515,12 +522,12 @@ async fn log(crew: &Crew, tx: &mut store::Tx, path: &Path, what: &str, r: &Impor
     let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     let summary = crew.lang().pick(
         &format!(
-            "导入 {file}({what}):{} 行,新建商品 {}、更新 {},新建顾客 {},新建订单 {}(退款 {}),跳过已有订单 {},按默认利润率估算成本 {}",
-            r.rows, r.products_created, r.products_updated, r.customers_created, r.orders_created, r.refunds, r.orders_skipped, r.default_margin_used
+            "导入 {file}({what}):{} 行,新建商品 {}、更新 {},新建顾客 {},新建订单 {}(退款 {}),跳过已有订单 {},按默认利润率估算成本 {},价格舍入到分 {}",
+            r.rows, r.products_created, r.products_updated, r.customers_created, r.orders_created, r.refunds, r.orders_skipped, r.default_margin_used, r.prices_rounded
         ),
         &format!(
-            "imported {file} ({what}): {} rows, {} products created and {} updated, {} customers, {} orders ({} refunds), {} orders already there, {} costs from the default margin",
-            r.rows, r.products_created, r.products_updated, r.customers_created, r.orders_created, r.refunds, r.orders_skipped, r.default_margin_used
+            "imported {file} ({what}): {} rows, {} products created and {} updated, {} customers, {} orders ({} refunds), {} orders already there, {} costs from the default margin, {} prices rounded to the fen",
+            r.rows, r.products_created, r.products_updated, r.customers_created, r.orders_created, r.refunds, r.orders_skipped, r.default_margin_used, r.prices_rounded
         ),
     ).to_string();
     let mut entry = NewEntry::new(Actor::Owner, Kind::Setup, summary);

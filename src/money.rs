@@ -80,6 +80,20 @@ impl Money {
         parse_scaled(text, 2, 2).map(Money)
     }
 
+    /// Like [`Money::parse`], but an amount finer than the fen ("0.001", as some exported price
+    /// lists have) is rounded half up to the fen; the flag says it was, so the caller can tell.
+    pub fn parse_rounding(text: &str) -> Result<(Self, bool), AmountError> {
+        match Money::parse(text) {
+            Err(AmountError::TooPrecise(_)) => {
+                let trimmed = text.trim().trim_start_matches(['¥', '￥']).trim();
+                let value = Decimal::from_str(trimmed).map_err(|_| AmountError::NotANumber(text.into()))?;
+                let rounded = value.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+                Money::parse(&rounded.to_string()).map(|m| (m, true))
+            }
+            other => other.map(|m| (m, false)),
+        }
+    }
+
     pub fn checked_add(self, other: Money) -> Option<Money> {
         self.0.checked_add(other.0).map(Money)
     }
@@ -229,6 +243,15 @@ pub fn margin_floor_price(cost: Money, min_margin: Pct) -> Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finer_than_the_fen_is_refused_or_rounded_and_said_so() {
+        assert!(Money::parse("0.001").is_err());
+        assert_eq!(Money::parse_rounding("0.001").unwrap(), (Money::from_fen(0), true));
+        assert_eq!(Money::parse_rounding("2.555").unwrap(), (Money::from_fen(256), true));
+        assert_eq!(Money::parse_rounding("2.55").unwrap(), (Money::from_fen(255), false));
+        assert!(Money::parse_rounding("-1.005").is_err());
+    }
 
     #[test]
     fn yuan_text_round_trips_through_json_numbers() {
