@@ -157,3 +157,116 @@ impl TypedSkill for ListingAudit {
         Ok(Outcome::new(summary, serde_json::json!({"audited": products.len(), "findings": findings})))
     }
 }
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MainImageArgs {
+    /// The product's SKU (or a unique part of its title).
+    pub product: String,
+}
+
+pub struct MainImage;
+
+#[async_trait]
+impl TypedSkill for MainImage {
+    const ID: &'static str = "design.main_image";
+    type Args = MainImageArgs;
+
+    /// The product's main image (SVG): its title, its price, and the running promotion's price
+    /// and badge when there is one. Recorded as the product's `main_image` asset.
+    async fn run(&self, cx: &mut Cx<'_>, args: MainImageArgs) -> Result<Outcome, Halt> {
+        let (shop_id, now) = (cx.shop.id, stamp(cx.now));
+        let product = crate::store::find_product(cx.read(), shop_id, &args.product)
+            .await?
+            .ok_or_else(|| bad_args(Self::ID, format!("no product with SKU or unique title `{}`", args.product)))?;
+        let promo: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT pp.promo_price_fen, p.discount_bp FROM promotion_products pp JOIN promotions p ON p.id = pp.promotion_id \
+             WHERE pp.product_id = $1 AND p.status IN ('scheduled', 'active') AND p.ends_at > $2 ORDER BY p.id DESC LIMIT 1",
+        )
+        .bind(product.id)
+        .bind(&now)
+        .fetch_optional(cx.read())
+        .await?;
+        let price_line = match promo {
+            Some((price, _)) => format!(
+                "到手价 ¥{} · 原价 ¥{}",
+                crate::money::Money::from_fen(price).short_text(),
+                product.price.short_text()
+            ),
+            None => format!("¥{}", product.price.short_text()),
+        };
+        let badge = promo.map(|(_, bp)| Pct::from_bp(bp).zhe_text());
+        let art = svg::banner(&svg::Banner {
+            theme: &product.category,
+            headline: &product.title,
+            subline: &price_line,
+            badge: badge.as_deref(),
+        });
+        let digest = hex::encode(Sha256::digest(art.as_bytes()));
+        let file_name = format!("main-{}-{}.svg", product.sku, &digest[..8]);
+        cx.authorize(Intent::default()).await?;
+        let path = cx.save_asset("main_image", &product.sku, &file_name, art.as_bytes()).await?;
+        let summary = Text::new(
+            format!("已生成 {} 的主图:{price_line} → {path}", product.sku),
+            format!("drew the main image of {}: {price_line} → {path}", product.sku),
+        );
+        let mut outcome = Outcome::new(summary, serde_json::json!({"sku": product.sku, "path": path, "badge": badge}));
+        outcome.files.push(path);
+        Ok(outcome)
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DetailCopyArgs {
+    /// The product's SKU (or a unique part of its title).
+    pub product: String,
+    /// Extra selling points to include, one line each.
+    #[serde(default)]
+    pub points: Vec<String>,
+}
+
+pub struct DetailCopy;
+
+#[async_trait]
+impl TypedSkill for DetailCopy {
+    const ID: &'static str = "design.detail_copy";
+    type Args = DetailCopyArgs;
+
+    /// Detail-page copy from the product's facts (title, category, price, stock, shipping and
+    /// returns promise) plus the given points, checked for banned absolute words, written as
+    /// a Markdown asset.
+    async fn run(&self, cx: &mut Cx<'_>, args: DetailCopyArgs) -> Result<Outcome, Halt> {
+        let shop = cx.shop;
+        if args.points.len() > 10 || args.points.iter().any(|p| p.chars().count() > 80) {
+            return Err(bad_args(Self::ID, "at most 10 points of at most 80 characters each"));
+        }
+        let product = crate::store::find_product(cx.read(), shop.id, &args.product)
+            .await?
+            .ok_or_else(|| bad_args(Self::ID, format!("no product with SKU or unique title `{}`", args.product)))?;
+        let mut lines = vec![
+            format!("# {}", product.title),
+            String::new(),
+            format!("- 类目:{}", product.category),
+            format!("- 价格:¥{}", product.price.short_text()),
+            format!("- {} 小时内发货,{} 天无理由退换", shop.ship_within_hours, shop.return_days),
+        ];
+        if product.stock > 0 {
+            lines.push(format!("- 现货 {} 件", product.stock));
+        }
+        lines.extend(args.points.iter().map(|p| format!("- {}", p.trim())));
+        let copy = lines.join("\n") + "\n";
+        let intent = Intent { banned_words: super::words::banned_in(&copy), ..Intent::default() };
+        cx.authorize(intent).await?;
+        let digest = hex::encode(Sha256::digest(copy.as_bytes()));
+        let file_name = format!("detail-{}-{}.md", product.sku, &digest[..8]);
+        let path = cx.save_asset("detail_copy", &product.sku, &file_name, copy.as_bytes()).await?;
+        let summary = Text::new(
+            format!("已写好 {} 的详情页文案({} 条卖点)→ {path}", product.sku, lines.len() - 2),
+            format!("wrote the detail copy of {} ({} points) → {path}", product.sku, lines.len() - 2),
+        );
+        let mut outcome = Outcome::new(summary, serde_json::json!({"sku": product.sku, "path": path, "copy": copy}));
+        outcome.files.push(path);
+        Ok(outcome)
+    }
+}

@@ -150,6 +150,8 @@ impl Registry {
             Arc::new(ops::SetListed),
             Arc::new(ops::UpdateListing),
             Arc::new(design::ListingAudit),
+            Arc::new(design::MainImage),
+            Arc::new(design::DetailCopy),
             Arc::new(analyst::SalesReport),
             Arc::new(analyst::InventoryForecast),
             Arc::new(analyst::AdRoi),

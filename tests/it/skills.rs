@@ -209,3 +209,21 @@ async fn joining_a_platform_campaign_is_a_discount_under_the_same_rules() {
         "employee.promotions.max_discount_pct",
     );
 }
+
+#[tokio::test]
+async fn main_images_and_detail_copy_are_assets_and_satisfy_the_audit() {
+    let home = Home::with_demo();
+    ok(&home, "promo.create_discount", r#"{"discount_pct": 20, "scope": "MC-001"}"#);
+    let image = ok(&home, "design.main_image", r#"{"product": "MC-001"}"#);
+    let path = image["files"][0].as_str().unwrap();
+    let svg = std::fs::read_to_string(home.path().join(path)).unwrap();
+    assert!(svg.contains("8折") && svg.contains("到手价 ¥60"), "the promotion shows on the image");
+    let audit = ok(&home, "design.listing_audit", r#"{"scope": "MC-001"}"#);
+    assert_eq!(audit["details"]["findings"], serde_json::json!([]), "MC-001 has its main image now");
+
+    let copy = ok(&home, "design.detail_copy", r#"{"product": "TW-001", "points": ["纯棉面料,吸水快干"]}"#);
+    let text = std::fs::read_to_string(home.path().join(copy["files"][0].as_str().unwrap())).unwrap();
+    assert!(text.contains("纯棉面料") && text.contains("天无理由退换"), "{text}");
+    refused(&home, "design.detail_copy", r#"{"product": "TW-001", "points": ["全网最好的毛巾"]}"#, "shop.banned_words");
+    assert_eq!(home.count("SELECT COUNT(*) FROM assets WHERE kind = 'detail_copy'").await, 1);
+}
