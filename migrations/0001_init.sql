@@ -158,6 +158,15 @@ CREATE TABLE credits (
     created_at TEXT NOT NULL
 );
 
+-- Purchase drafts the owner approved (what to reorder, at cost); nothing is bought here.
+CREATE TABLE purchase_drafts (
+    id             INTEGER PRIMARY KEY,
+    shop_id        BIGINT NOT NULL REFERENCES shops(id),
+    lines          TEXT NOT NULL,
+    total_cost_fen BIGINT NOT NULL,
+    created_at     TEXT NOT NULL
+);
+
 -- Cases customer service handed to the owner.
 CREATE TABLE escalations (
     id          INTEGER PRIMARY KEY,

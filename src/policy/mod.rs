@@ -27,7 +27,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize, Serializer};
 use toml::Spanned;
 
-use crate::catalog::{Catalog, SkillPattern};
+use crate::catalog::{Catalog, EffectClass, SkillPattern};
 use crate::error::{Error, FileError, Result, line_of};
 use crate::lang::{Lang, Text};
 use crate::money::{Money, Pct};
@@ -598,7 +598,19 @@ impl Policy {
                         err(value.span(), format!("modes.\"{skill}\" = \"{text}\": expected auto, approve or never"))
                     })?;
                     check_mode(employee, &allow, &skill, &skills).map_err(|m| err(key.span(), m))?;
+                    if mode == Mode::Auto && catalog.skill(&skill).is_some_and(|d| d.effect == EffectClass::Draft) {
+                        let message = format!(
+                            "modes.\"{skill}\" = \"auto\": {skill} drafts a purchase and always waits for the owner"
+                        );
+                        return Err(err(value.span(), message));
+                    }
                     modes.insert(skill, mode);
+                }
+            }
+            // A draft (a purchase order, say) always waits for the owner, unless it is `never`.
+            for doc in catalog.skills.iter().filter(|d| d.effect == EffectClass::Draft) {
+                if allow.iter().any(|p| p.matches(&doc.id)) {
+                    modes.entry(doc.id.clone()).or_insert(Mode::Approve);
                 }
             }
             let money = |field: &'static str, v: &Option<Spanned<Money>>, spans: &mut BTreeMap<_, _>| {

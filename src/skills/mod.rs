@@ -149,6 +149,7 @@ impl Registry {
             Arc::new(promo::JoinCampaign),
             Arc::new(ops::SetListed),
             Arc::new(ops::UpdateListing),
+            Arc::new(ops::RestockPlan),
             Arc::new(design::ListingAudit),
             Arc::new(design::MainImage),
             Arc::new(design::DetailCopy),

@@ -291,3 +291,84 @@ impl TypedSkill for UpdateListing {
         ))
     }
 }
+
+fn default_lead_time() -> i64 {
+    7
+}
+
+fn default_window() -> i64 {
+    30
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestockArgs {
+    /// Days from ordering to the goods arriving.
+    #[serde(default = "default_lead_time")]
+    pub lead_time_days: i64,
+    /// Days of past sales the velocity is measured over.
+    #[serde(default = "default_window")]
+    pub window_days: i64,
+    /// Which products; every listed one when absent.
+    #[serde(default)]
+    pub scope: Scope,
+}
+
+pub struct RestockPlan;
+
+#[async_trait]
+impl TypedSkill for RestockPlan {
+    const ID: &'static str = "ops.restock_plan";
+    type Args = RestockArgs;
+
+    /// A purchase draft: for each product, the units to order now to cover the lead time plus
+    /// 14 days at its recent sales velocity. A draft always waits for the owner (its effect
+    /// class makes its mode `approve`); once approved it is stored as a purchase draft.
+    async fn run(&self, cx: &mut Cx<'_>, args: RestockArgs) -> Result<Outcome, Halt> {
+        if !(1..=365).contains(&args.window_days) || !(0..=180).contains(&args.lead_time_days) {
+            return Err(bad_args(Self::ID, "window_days must be 1–365 and lead_time_days 0–180"));
+        }
+        let (shop_id, tz, today) = (cx.shop.id, cx.shop.timezone, cx.today);
+        let scope = args.scope.resolve(cx.read(), shop_id, Self::ID).await?;
+        let skus: Vec<String> = scope.products.iter().map(|p| p.sku.clone()).collect();
+        let covers = crate::analytics::inventory_cover(
+            cx.read(),
+            shop_id,
+            tz,
+            today,
+            args.window_days,
+            args.lead_time_days,
+            Some(&skus),
+        )
+        .await?;
+        let mut lines = Vec::new();
+        let mut total = 0i64;
+        for c in covers.iter().filter(|c| c.suggested_reorder > 0) {
+            let cost = scope.products.iter().find(|p| p.sku == c.sku).map_or(0, |p| p.cost.fen());
+            let line_cost = cost.saturating_mul(c.suggested_reorder);
+            total = total.saturating_add(line_cost);
+            lines.push(serde_json::json!({"sku": c.sku, "title": c.title, "stock": c.stock, "order": c.suggested_reorder,
+                "days_of_cover": c.days_of_cover, "unit_cost": Money::from_fen(cost), "cost": Money::from_fen(line_cost)}));
+        }
+        let at = stamp(cx.now);
+        let conn = cx.authorize(Intent::default()).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO purchase_drafts (shop_id, lines, total_cost_fen, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(shop_id)
+        .bind(serde_json::to_string(&lines).unwrap_or_default())
+        .bind(total)
+        .bind(&at)
+        .fetch_one(&mut *conn)
+        .await?;
+        let total = Money::from_fen(total).short_text();
+        let summary = Text::new(
+            format!("补货草稿 #{id}:{} 个商品,预计进货成本 ¥{total}", lines.len()),
+            format!("restock draft #{id}: {} products, about ¥{total} at cost", lines.len()),
+        );
+        Ok(Outcome::new(
+            summary,
+            serde_json::json!({"draft": id, "lines": lines, "lead_time_days": args.lead_time_days}),
+        ))
+    }
+}

@@ -227,3 +227,27 @@ async fn main_images_and_detail_copy_are_assets_and_satisfy_the_audit() {
     refused(&home, "design.detail_copy", r#"{"product": "TW-001", "points": ["全网最好的毛巾"]}"#, "shop.banned_words");
     assert_eq!(home.count("SELECT COUNT(*) FROM assets WHERE kind = 'detail_copy'").await, 1);
 }
+
+#[tokio::test]
+async fn a_restock_plan_is_a_draft_that_always_waits_for_the_owner() {
+    let home = Home::with_demo();
+    let staged = home.json(&["do", "ops.restock_plan", "--args", r#"{"lead_time_days": 10}"#, "--json"]);
+    assert_eq!(staged["status"], "pending", "{staged:#}");
+    assert_eq!(staged["rule"], "employee.ops.modes.ops.restock_plan");
+    assert_eq!(home.count("SELECT COUNT(*) FROM purchase_drafts").await, 0);
+    let id = staged["approval_id"].as_i64().unwrap().to_string();
+    let approved = home.json(&["approvals", "approve", &id, "--json"]);
+    assert_eq!(approved["status"], "done", "{approved:#}");
+    assert_eq!(home.count("SELECT COUNT(*) FROM purchase_drafts").await, 1);
+    let lines = approved["details"]["lines"].as_array().unwrap();
+    assert!(!lines.is_empty(), "the fast sellers need restocking: {approved:#}");
+    assert!(lines.iter().all(|l| l["order"].as_i64().unwrap() > 0));
+
+    // The owner cannot make a draft skip approval.
+    let policy = home.path().join("policies/default.toml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(&policy, format!("{text}\n[employee.ops.modes]\n\"ops.restock_plan\" = \"auto\"\n")).unwrap();
+    let (code, _, err) = home.run(&["do", "ops.restock_plan"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("always waits for the owner"), "{err}");
+}
