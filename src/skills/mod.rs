@@ -150,6 +150,7 @@ impl Registry {
             Arc::new(ops::SetListed),
             Arc::new(ops::UpdateListing),
             Arc::new(ops::RestockPlan),
+            Arc::new(ops::AdjustAdCampaign),
             Arc::new(design::ListingAudit),
             Arc::new(design::MainImage),
             Arc::new(design::DetailCopy),

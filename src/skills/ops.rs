@@ -372,3 +372,116 @@ impl TypedSkill for RestockPlan {
         ))
     }
 }
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignAction {
+    Pause,
+    Resume,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustArgs {
+    /// The campaign's id.
+    pub campaign: i64,
+    /// Pause or resume it.
+    #[serde(default)]
+    pub action: Option<CampaignAction>,
+    /// A new bid per click.
+    #[serde(default)]
+    pub bid: Option<Money>,
+    /// A new total budget; a raise is spent from the budget over the days left.
+    #[serde(default)]
+    pub total_budget: Option<Money>,
+}
+
+pub struct AdjustAdCampaign;
+
+#[async_trait]
+impl TypedSkill for AdjustAdCampaign {
+    const ID: &'static str = "ops.adjust_ad_campaign";
+    type Args = AdjustArgs;
+
+    /// Pauses, resumes, re-bids or re-budgets a campaign. Raising the total budget commits the
+    /// difference through the ledger over the days the campaign has left (budget caps and the
+    /// approval threshold apply); lowering it caps future spend but returns nothing already
+    /// committed.
+    async fn run(&self, cx: &mut Cx<'_>, args: AdjustArgs) -> Result<Outcome, Halt> {
+        if args.action.is_none() && args.bid.is_none() && args.total_budget.is_none() {
+            return Err(bad_args(Self::ID, "give an action (pause, resume), a bid or a total_budget"));
+        }
+        if args.bid.is_some_and(|b| b <= Money::ZERO) || args.total_budget.is_some_and(|b| b <= Money::ZERO) {
+            return Err(bad_args(Self::ID, "bid and total_budget must be above zero"));
+        }
+        let (shop_id, tz, today) = (cx.shop.id, cx.shop.timezone, cx.today);
+        let row: Option<(String, String, i64, i64, String)> = sqlx::query_as(
+            "SELECT name, status, total_budget_fen, spend_fen, ends_at FROM ad_campaigns WHERE shop_id = $1 AND id = $2",
+        )
+        .bind(shop_id)
+        .bind(args.campaign)
+        .fetch_optional(cx.read())
+        .await?;
+        let Some((name, status, total, spent, ends_at)) = row else {
+            return Err(bad_args(Self::ID, format!("no ad campaign #{} in this shop", args.campaign)));
+        };
+        if status == "ended" {
+            return Err(bad_args(Self::ID, format!("campaign #{} has ended", args.campaign)));
+        }
+        let last_day = crate::clock::parse_stamp(&ends_at)
+            .map(|t| crate::clock::local_date(tz, t))
+            .and_then(|d| d.pred_opt())
+            .unwrap_or(today);
+        let mut intent = Intent::default();
+        if let Some(new_total) = args.total_budget {
+            if new_total.fen() < spent {
+                return Err(bad_args(
+                    Self::ID,
+                    format!("campaign #{} has already spent ¥{}", args.campaign, Money::from_fen(spent).short_text()),
+                ));
+            }
+            let raise = new_total.fen() - total;
+            if raise > 0 {
+                let days = u32::try_from((last_day - today).num_days() + 1).unwrap_or(1).max(1);
+                intent.spend =
+                    Some(Spend::spread(format!("ad campaign {name} raise"), Money::from_fen(raise), today, days));
+                intent.campaign_budget = Some(new_total);
+            }
+        }
+        let new_status = match args.action {
+            Some(CampaignAction::Pause) => "paused",
+            Some(CampaignAction::Resume) => "active",
+            None => status.as_str(),
+        };
+        let conn = cx.authorize(intent).await?;
+        sqlx::query(
+            "UPDATE ad_campaigns SET status = $1, bid_fen = COALESCE($2, bid_fen), \
+             total_budget_fen = COALESCE($3, total_budget_fen) WHERE id = $4",
+        )
+        .bind(new_status)
+        .bind(args.bid.map(Money::fen))
+        .bind(args.total_budget.map(Money::fen))
+        .bind(args.campaign)
+        .execute(&mut *conn)
+        .await?;
+        let mut zh = vec![format!("推广「{name}」#{}", args.campaign)];
+        let mut en = vec![format!("campaign \"{name}\" #{}", args.campaign)];
+        if new_status != status {
+            zh.push(if new_status == "paused" { "已暂停".into() } else { "已恢复".into() });
+            en.push(if new_status == "paused" { "paused".into() } else { "resumed".into() });
+        }
+        if let Some(bid) = args.bid {
+            zh.push(format!("出价 ¥{}", bid.short_text()));
+            en.push(format!("bid ¥{}", bid.short_text()));
+        }
+        if let Some(t) = args.total_budget {
+            zh.push(format!("总预算 ¥{}", t.short_text()));
+            en.push(format!("total budget ¥{}", t.short_text()));
+        }
+        let summary = Text::new(zh.join(","), en.join(", "));
+        Ok(Outcome::new(
+            summary,
+            serde_json::json!({"campaign": args.campaign, "status": new_status, "bid": args.bid, "total_budget": args.total_budget}),
+        ))
+    }
+}

@@ -251,3 +251,32 @@ async fn a_restock_plan_is_a_draft_that_always_waits_for_the_owner() {
     assert_eq!(code, 1);
     assert!(err.contains("always waits for the owner"), "{err}");
 }
+
+#[tokio::test]
+async fn adjusting_a_campaign_spends_a_raise_through_the_ledger() {
+    let home = Home::with_demo();
+    let created = ok(&home, "ops.create_ad_campaign", r#"{"total_budget": 150, "days": 3, "products": "cups"}"#);
+    let id = created["details"]["campaign_id"].as_i64().unwrap();
+    ok(&home, "ops.adjust_ad_campaign", &format!(r#"{{"campaign": {id}, "action": "pause"}}"#));
+    assert_eq!(
+        home.count(&format!("SELECT COUNT(*) FROM ad_campaigns WHERE id = {id} AND status = 'paused'")).await,
+        1
+    );
+    ok(&home, "ops.adjust_ad_campaign", &format!(r#"{{"campaign": {id}, "action": "resume", "bid": 1.2}}"#));
+    // +¥150 over the 3 days left: ¥50 a day more, within the approval threshold.
+    ok(&home, "ops.adjust_ad_campaign", &format!(r#"{{"campaign": {id}, "total_budget": 300}}"#));
+    assert_eq!(home.count("SELECT COALESCE(SUM(amount_fen), 0) FROM ledger").await, 30_000);
+    // A raise above the approval threshold waits for the owner.
+    let staged = home.json(&[
+        "do",
+        "ops.adjust_ad_campaign",
+        "--args",
+        &format!(r#"{{"campaign": {id}, "total_budget": 600}}"#),
+        "--json",
+    ]);
+    assert_eq!(staged["status"], "pending", "{staged:#}");
+    refused(&home, "ops.adjust_ad_campaign", &format!(r#"{{"campaign": {id}}}"#), "give an action");
+    refused(&home, "ops.adjust_ad_campaign", r#"{"campaign": 999, "action": "pause"}"#, "no ad campaign #999");
+    let ledger = home.json(&["ledger", "--json"]);
+    assert_eq!(ledger["reconciled"], true);
+}
