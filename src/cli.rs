@@ -63,8 +63,14 @@ pub enum Command {
         json: bool,
     },
     /// Show the plan for a request without running anything.
+    ///
+    /// `shopcrew plan accept ID [--tasks t1,t3]` accepts a proposed business plan instead.
     Plan {
-        request: String,
+        #[arg(required = true, num_args = 1..)]
+        request: Vec<String>,
+        /// With `accept`: only these tasks, comma-separated.
+        #[arg(long)]
+        tasks: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -289,7 +295,10 @@ fn clock() -> Result<SharedClock> {
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let request_lang = match &cli.command {
-        Command::Chat { request: Some(r), .. } | Command::Plan { request: r, .. } => Some(Lang::detect(r)),
+        Command::Chat { request: Some(r), .. } => Some(Lang::detect(r)),
+        Command::Plan { request, .. } if request.first().is_some_and(|w| w != "accept") => {
+            Some(Lang::detect(&request.join(" ")))
+        }
         _ => None,
     };
     let lang = cli.lang.or(request_lang).unwrap_or_default();
@@ -324,6 +333,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     // cut short afterwards no longer matches the checkpoints.
     let writes = match &cli.command {
         Command::Chat { .. } | Command::Do { .. } | Command::Resume { .. } | Command::Import { .. } => true,
+        Command::Plan { request, .. } => request.first().is_some_and(|w| w == "accept"),
         // Listing expires stale approvals, which is logged.
         Command::Approvals { .. } => true,
         Command::Perms { action, .. } => {
@@ -343,7 +353,16 @@ async fn dispatch(crew: &Crew, command: Command) -> Result<ExitCode> {
         Command::Init { .. } => Ok(ExitCode::SUCCESS),
         Command::Chat { request: Some(request), json } => chat(crew, &request, json).await,
         Command::Chat { request: None, json } => interactive(crew, json).await,
-        Command::Plan { request, json } => plan(crew, &request, json).await,
+        Command::Plan { request, tasks, json } => match request.as_slice() {
+            [word, id] if word == "accept" => {
+                let id: i64 = id.parse().map_err(|_| Error::Invalid(format!("`{id}` is not a plan number")))?;
+                let tasks: Option<Vec<String>> =
+                    tasks.map(|t| t.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+                let result = crew.accept_plan(id, tasks.as_deref(), progress(crew, json)).await?;
+                ran(crew, &result, json)
+            }
+            words => plan(crew, &words.join(" "), json).await,
+        },
         Command::Do { skill, args, employee, key, json } => {
             let args: serde_json::Value = serde_json::from_str(&args).map_err(|e| Error::BadArgs {
                 skill: skill.clone(),

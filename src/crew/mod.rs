@@ -420,6 +420,68 @@ impl Crew {
         Ok(ChatResult::Ran { plan_id, plan, tasks })
     }
 
+    /// The owner accepts a proposed plan (the analyst's business plan), whole or the tasks
+    /// named; they run now, each through the gate, under the plan's keys (accepting twice
+    /// repeats nothing).
+    pub async fn accept_plan(
+        &self,
+        plan_id: i64,
+        tasks: Option<&[String]>,
+        progress: Arc<dyn Progress>,
+    ) -> Result<ChatResult> {
+        let source: Option<String> = sqlx::query_scalar("SELECT source FROM plans WHERE shop_id = $1 AND id = $2")
+            .bind(self.inner.shop.id)
+            .bind(plan_id)
+            .fetch_optional(&self.inner.db)
+            .await?;
+        match source.as_deref() {
+            None => return Err(Error::NoSuchPlan(plan_id)),
+            Some("business_plan") => {}
+            Some(_) => {
+                return Err(Error::Invalid(format!(
+                    "plan #{plan_id} is not a proposal waiting for acceptance; `shopcrew resume {plan_id}` runs it again"
+                )));
+            }
+        }
+        let plan = self.stored_plan(plan_id).await?;
+        let chosen: Vec<Task> = match tasks {
+            None => plan.tasks.clone(),
+            Some(ids) => {
+                for id in ids {
+                    if !plan.tasks.iter().any(|t| &t.id == id) {
+                        let known: Vec<&str> = plan.tasks.iter().map(|t| t.id.as_str()).collect();
+                        return Err(Error::Invalid(format!(
+                            "plan #{plan_id} has no task {id} (it has {})",
+                            known.join(", ")
+                        )));
+                    }
+                }
+                let chosen: Vec<Task> = plan.tasks.iter().filter(|t| ids.contains(&t.id)).cloned().collect();
+                for t in &chosen {
+                    if let Some(d) = t.depends_on.iter().find(|d| !ids.contains(d)) {
+                        return Err(Error::Invalid(format!("task {} depends on {d}; accept {d} too", t.id)));
+                    }
+                }
+                chosen
+            }
+        };
+        let accepted = Plan { request: plan.request, tasks: chosen };
+        self.check_plan(&accepted)?;
+        let ids: Vec<&str> = accepted.tasks.iter().map(|t| t.id.as_str()).collect();
+        let summary = match self.inner.lang {
+            Lang::Zh => format!("店主接受经营计划 #{plan_id} 的任务 {}", ids.join(", ")),
+            Lang::En => format!("owner accepted tasks {} of business plan #{plan_id}", ids.join(", ")),
+        };
+        let mut entry = NewEntry::new(Actor::Owner, Kind::Plan, summary);
+        entry.plan_id = Some(plan_id);
+        entry.details = serde_json::json!({"accepted": ids});
+        let mut tx = store::begin(&self.inner.db).await?;
+        worklog::append(&mut tx, self.inner.shop.id, &stamp(self.inner.clock.now()), &entry).await?;
+        tx.commit().await?;
+        let outcomes = executor::execute(self, &accepted, plan_id, progress).await?;
+        Ok(ChatResult::Ran { plan_id, plan: accepted, tasks: outcomes })
+    }
+
     async fn stored_plan(&self, plan_id: i64) -> Result<Plan> {
         let plan_json: Option<String> =
             sqlx::query_scalar("SELECT plan_json FROM plans WHERE shop_id = $1 AND id = $2")

@@ -463,3 +463,113 @@ impl TypedSkill for GrowthScore {
         Ok(Outcome::new(summary, serde_json::json!({"current": scores[0], "previous": scores[1], "change_bp": change})))
     }
 }
+
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessPlanArgs {}
+
+pub struct BusinessPlan;
+
+#[async_trait]
+impl TypedSkill for BusinessPlan {
+    const ID: &'static str = "analyst.business_plan";
+    type Args = BusinessPlanArgs;
+
+    /// The week's 经营计划: a diagnosis from the store (sales against the week before, stock
+    /// running out, open customer messages, slow sellers, weak campaigns), then the tasks it
+    /// proposes, stored as a plan the owner accepts whole or in part (`shopcrew plan accept`).
+    /// Nothing of it runs until then.
+    async fn run(&self, cx: &mut Cx<'_>, _args: BusinessPlanArgs) -> Result<Outcome, Halt> {
+        let (shop_id, tz, today) = (cx.shop.id, cx.shop.timezone, cx.today);
+        let sales = analytics::sales_report(cx.read(), shop_id, tz, &Period::Last7Days, today)
+            .await
+            .map_err(|e| bad_args(Self::ID, e.to_string()))?;
+        let covers = analytics::inventory_cover(cx.read(), shop_id, tz, today, 30, 7, None).await?;
+        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE shop_id = $1 AND status = 'open'")
+            .bind(shop_id)
+            .fetch_one(cx.read())
+            .await?;
+        let weak: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, name FROM ad_campaigns WHERE shop_id = $1 AND status = 'active' AND spend_fen > 0 \
+             AND attributed_gmv_fen < 3 * spend_fen ORDER BY id",
+        )
+        .bind(shop_id)
+        .fetch_all(cx.read())
+        .await?;
+        let stock_out: Vec<&analytics::Cover> = covers.iter().filter(|c| matches!(c.risk, Risk::StockOut)).collect();
+        let mut slow: Vec<&analytics::Cover> = covers.iter().filter(|c| c.stock > 0 && c.units_sold <= 2).collect();
+        slow.sort_by(|a, b| a.units_sold.cmp(&b.units_sold).then_with(|| b.stock.cmp(&a.stock)));
+
+        let mut diagnosis_zh = vec![format!(
+            "近 7 天 GMV ¥{}({}),订单 {}",
+            sales.current.gmv.short_text(),
+            change_text(sales.gmv_change_bp),
+            sales.current.orders
+        )];
+        let mut diagnosis_en = vec![format!(
+            "last 7 days GMV ¥{} ({}), {} orders",
+            sales.current.gmv.short_text(),
+            change_text(sales.gmv_change_bp),
+            sales.current.orders
+        )];
+        let mut tasks = Vec::new();
+        let mut add = |employee: &str, skill: &str, args: serde_json::Value| {
+            let id = format!("t{}", tasks.len() + 1);
+            tasks.push(
+                serde_json::json!({"id": id, "employee": employee, "skill": skill, "args": args, "depends_on": []}),
+            );
+        };
+        if !stock_out.is_empty() {
+            diagnosis_zh.push(format!("{} 个商品快断货", stock_out.len()));
+            diagnosis_en.push(format!("{} products about to run out", stock_out.len()));
+            add("ops", "ops.restock_plan", serde_json::json!({"lead_time_days": 7}));
+        }
+        if open > 0 {
+            diagnosis_zh.push(format!("{open} 条买家消息未回复"));
+            diagnosis_en.push(format!("{open} customer messages unanswered"));
+            add("customer_service", "cs.reply", serde_json::json!({"limit": open.min(50)}));
+        }
+        if !slow.is_empty() {
+            let skus: Vec<String> = slow.iter().take(3).map(|c| c.sku.clone()).collect();
+            diagnosis_zh.push(format!("滞销:{}", skus.join("、")));
+            diagnosis_en.push(format!("slow sellers: {}", skus.join(", ")));
+            add(
+                "promotions",
+                "promo.create_discount",
+                serde_json::json!({"discount_pct": 10, "scope": skus, "days": 7}),
+            );
+        }
+        for (id, name) in &weak {
+            diagnosis_zh.push(format!("推广「{name}」投产比低于 1 : 3"));
+            diagnosis_en.push(format!("campaign \"{name}\" returns less than 1 : 3"));
+            add("ops", "ops.adjust_ad_campaign", serde_json::json!({"campaign": id, "action": "pause"}));
+        }
+        let plan = serde_json::json!({"request": format!("经营计划 {today}"), "tasks": tasks});
+        let at = crate::clock::stamp(cx.now);
+        let conn = cx.authorize(Intent::default()).await?;
+        let plan_id: i64 = sqlx::query_scalar(
+            "INSERT INTO plans (shop_id, source, request, plan_json, created_at) VALUES ($1, 'business_plan', $2, $3, $4) RETURNING id",
+        )
+        .bind(shop_id)
+        .bind(format!("经营计划 {today}"))
+        .bind(plan.to_string())
+        .bind(&at)
+        .fetch_one(&mut *conn)
+        .await?;
+        let count = plan["tasks"].as_array().map_or(0, Vec::len);
+        let summary = Text::new(
+            format!(
+                "本周经营计划 #{plan_id}:{};建议 {count} 项任务,接受:shopcrew plan accept {plan_id}",
+                diagnosis_zh.join(";")
+            ),
+            format!(
+                "business plan #{plan_id}: {}; {count} proposed tasks, accept with: shopcrew plan accept {plan_id}",
+                diagnosis_en.join("; ")
+            ),
+        );
+        Ok(Outcome::new(
+            summary,
+            serde_json::json!({"plan_id": plan_id, "diagnosis": {"zh": diagnosis_zh, "en": diagnosis_en}, "plan": plan}),
+        ))
+    }
+}

@@ -160,6 +160,7 @@ impl Registry {
             Arc::new(analyst::ProductRanking),
             Arc::new(analyst::CustomerSegments),
             Arc::new(analyst::GrowthScore),
+            Arc::new(analyst::BusinessPlan),
             Arc::new(cs::Escalate),
         ];
         Registry { skills: all.into_iter().map(|s| (s.id(), s)).collect() }

@@ -166,7 +166,7 @@ fn skills_list_their_argument_schemas() {
     let home = Home::with_demo();
     let skills = home.json(&["skills", "--json"]);
     let skills = skills.as_array().unwrap();
-    assert_eq!(skills.len(), 26);
+    assert_eq!(skills.len(), 27);
     let coupon = skills.iter().find(|s| s["id"] == "promo.create_coupon").unwrap();
     for arg in ["threshold", "value", "quantity"] {
         assert!(coupon["schema"]["properties"].get(arg).is_some(), "{arg}: {coupon:#}");

@@ -280,3 +280,40 @@ async fn adjusting_a_campaign_spends_a_raise_through_the_ledger() {
     let ledger = home.json(&["ledger", "--json"]);
     assert_eq!(ledger["reconciled"], true);
 }
+
+#[tokio::test]
+async fn a_business_plan_is_proposed_and_accepted_in_part() {
+    let home = Home::with_demo();
+    let proposal = ok(&home, "analyst.business_plan", "{}");
+    let plan_id = proposal["details"]["plan_id"].as_i64().unwrap().to_string();
+    let tasks = proposal["details"]["plan"]["tasks"].as_array().unwrap().clone();
+    assert!(!tasks.is_empty(), "{proposal:#}");
+    assert_eq!(
+        home.count("SELECT COUNT(*) FROM work_log WHERE kind = 'effect' AND plan_id IS NOT NULL").await,
+        0,
+        "nothing ran"
+    );
+
+    // Accept only the inbox task.
+    let reply = tasks.iter().find(|t| t["skill"] == "cs.reply").expect("open messages give a reply task");
+    let id = reply["id"].as_str().unwrap();
+    let (code, out, err) = home.run(&["plan", "accept", &plan_id, "--tasks", id]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(home.count("SELECT COUNT(*) FROM messages WHERE status = 'open'").await, 0);
+    let ran = home
+        .count(&format!("SELECT COUNT(DISTINCT task_id) FROM work_log WHERE kind = 'effect' AND plan_id = {plan_id}"))
+        .await;
+    assert_eq!(ran, 1, "only the accepted task ran");
+    // Accepting it again repeats nothing; unknown tasks and ordinary plans are refused.
+    let (code, out, _) = home.run(&["plan", "accept", &plan_id, "--tasks", id]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("不再重复执行"), "{out}");
+    let (code, _, err) = home.run(&["plan", "accept", &plan_id, "--tasks", "t99"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no task t99"), "{err}");
+    home.run(&["chat", "月饼8折"]);
+    let chat_plan = home.count("SELECT MAX(id) FROM plans").await.to_string();
+    let (code, _, err) = home.run(&["plan", "accept", &chat_plan]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not a proposal"), "{err}");
+}
