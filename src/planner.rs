@@ -314,14 +314,49 @@ impl ScopeArg {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Action {
-    Discount { pct: Decimal, scope: Option<ScopeArg>, days: Option<u32> },
-    Coupon { threshold: Decimal, value: Decimal, quantity: Option<u32>, days: Option<u32> },
-    Campaign { total: Option<Decimal>, daily: Option<Decimal>, scope: Option<ScopeArg>, days: Option<u32> },
-    Banner { scope: Option<ScopeArg>, discount: Option<Decimal> },
-    Reply { limit: Option<u32> },
-    Report { period: Value },
-    Inventory { scope: Option<ScopeArg>, lead_time: Option<u32> },
-    SetPrice { product: String, price: Decimal },
+    Discount {
+        pct: Decimal,
+        scope: Option<ScopeArg>,
+        days: Option<u32>,
+    },
+    Coupon {
+        threshold: Decimal,
+        value: Decimal,
+        quantity: Option<u32>,
+        days: Option<u32>,
+    },
+    Campaign {
+        total: Option<Decimal>,
+        daily: Option<Decimal>,
+        scope: Option<ScopeArg>,
+        days: Option<u32>,
+    },
+    Banner {
+        scope: Option<ScopeArg>,
+        discount: Option<Decimal>,
+    },
+    Reply {
+        limit: Option<u32>,
+    },
+    Report {
+        period: Value,
+    },
+    Inventory {
+        scope: Option<ScopeArg>,
+        lead_time: Option<u32>,
+    },
+    SetPrice {
+        product: String,
+        price: Decimal,
+    },
+    /// One of the simpler skill families: its call and how to say it.
+    Skill {
+        employee: &'static str,
+        skill: &'static str,
+        args: Value,
+        zh: String,
+        en: String,
+    },
 }
 
 impl Action {
@@ -435,6 +470,13 @@ impl Action {
                 args.insert("lead_time_days".into(), json!(lead_time.or(setting.lead_time).unwrap_or(7)));
                 ("analyst", "analyst.inventory_forecast", Value::Object(args))
             }
+            Action::Skill { employee, skill, args, .. } => {
+                let mut args = args.clone();
+                if *skill == "ops.restock_plan" && args.get("lead_time_days").is_none() {
+                    args["lead_time_days"] = json!(setting.lead_time.unwrap_or(7));
+                }
+                (*employee, *skill, args)
+            }
             Action::SetPrice { product, price } => {
                 args.insert("product".into(), json!(product));
                 args.insert("price".into(), number(*price));
@@ -493,6 +535,8 @@ impl Action {
                     lead_time.or(setting.lead_time).unwrap_or(7)
                 )
             }
+            (Action::Skill { zh, .. }, Lang::Zh) => zh.clone(),
+            (Action::Skill { en, .. }, Lang::En) => en.clone(),
             (Action::SetPrice { product, price }, Lang::Zh) => format!("{product} 改价为 ¥{}", price.normalize()),
             (Action::SetPrice { product, price }, Lang::En) => format!("set {product} to ¥{}", price.normalize()),
         }
@@ -637,7 +681,7 @@ fn has(text: &str, words: &[&str]) -> bool {
     words.iter().any(|w| contains_word(text, w))
 }
 
-const BANNER_WORDS: &[&str] = &["海报", "横幅", "宣传图", "主图", "banner", "poster", "artwork", "graphic"];
+const BANNER_WORDS: &[&str] = &["海报", "横幅", "宣传图", "banner", "poster", "artwork", "graphic"];
 const PRICE_WORDS: &[&str] = &[
     "改价",
     "调价",
@@ -755,6 +799,14 @@ fn read_clause(clause: &str, words: &Vocabulary, ctx: &ShopContext, setting: &mu
     let scope = words.take_scope(&mut rest, ctx);
 
     let mut actions = Vec::new();
+    let family = take_family(&mut rest, &scope, &period, lead_time);
+    // A family reads the clause's period itself (a ranking) or has none: no extra report.
+    let period_used = family.is_some();
+    match family {
+        Some(Ok(action)) => actions.push(action),
+        Some(Err(hint)) => return Reading::Unclear(Some(hint)),
+        None => {}
+    }
     let banner = has(&rest, BANNER_WORDS);
     let price_words = has(&rest, PRICE_WORDS);
     let coupon = take_coupon(&mut rest);
@@ -820,7 +872,7 @@ fn read_clause(clause: &str, words: &Vocabulary, ctx: &ShopContext, setting: &mu
 
     if has(&rest, STOCK_WORDS) {
         actions.push(Action::Inventory { scope: scope.clone(), lead_time });
-    } else if has(&rest, SALES_WORDS) || period.is_some() {
+    } else if has(&rest, SALES_WORDS) || (period.is_some() && !period_used) {
         actions.push(Action::Report { period: period.unwrap_or_else(|| json!("last_7_days")) });
     }
 
@@ -859,6 +911,116 @@ fn read_clause(clause: &str, words: &Vocabulary, ctx: &ShopContext, setting: &mu
         }
     }
     if context { Reading::Context } else { Reading::Filler }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The simpler skill families: a phrase names the skill, the clause's scope, period and lead
+// time fill its arguments. Longer phrases come first, so "推广投产比" is not read as "推广".
+
+type Family = (&'static str, &'static str, &'static [&'static str]);
+
+const FAMILIES: &[Family] = &[
+    ("analyst", "analyst.ad_roi", &["推广投产比", "推广效果", "投产比", "how are the ads doing", "ad roi", "roi"]),
+    (
+        "analyst",
+        "analyst.customer_segments",
+        &["客户分层", "客户分群", "复购率", "customer segments", "repeat rate", "rfm"],
+    ),
+    ("analyst", "analyst.growth_score", &["经营分", "成长分", "growth score"]),
+    ("analyst", "analyst.business_plan", &["经营计划", "business plan"]),
+    (
+        "analyst",
+        "analyst.product_ranking",
+        &[
+            "商品排行",
+            "商品排名",
+            "卖得最好",
+            "畅销",
+            "排行",
+            "排名",
+            "排一下",
+            "排个序",
+            "best sellers",
+            "best-selling",
+            "rank products",
+            "ranking",
+        ],
+    ),
+    (
+        "design",
+        "design.listing_audit",
+        &[
+            "检查商品信息",
+            "商品信息检查",
+            "检查一下商品",
+            "极限词",
+            "audit the listings",
+            "audit listings",
+            "listing audit",
+        ],
+    ),
+    ("design", "design.main_image", &["主图", "main image"]),
+    ("design", "design.detail_copy", &["详情页文案", "详情页", "detail copy", "product description"]),
+    ("ops", "ops.restock_plan", &["补货计划", "进货计划", "restock plan", "plan the restock", "restock"]),
+];
+
+fn take_family(
+    text: &mut String,
+    scope: &Option<ScopeArg>,
+    period: &Option<Value>,
+    lead_time: Option<u32>,
+) -> Option<Result<Action, Hint>> {
+    let (employee, skill, words) = FAMILIES.iter().find(|(_, _, words)| has(text, words))?;
+    for word in *words {
+        while blank_word(text, word) {}
+    }
+    let one_sku = match scope {
+        Some(ScopeArg::Skus(skus)) if skus.len() == 1 => Some(skus[0].clone()),
+        _ => None,
+    };
+    let need_sku: Hint = ("哪个商品?请写商品编号,例如 MC-001", "which product? give its SKU, e.g. MC-001");
+    let (args, zh, en) = match *skill {
+        "analyst.product_ranking" => {
+            let by = if blank_word(text, "毛利") || blank_word(text, "margin") {
+                "margin"
+            } else if blank_word(text, "销量") || blank_word(text, "units") {
+                "units"
+            } else {
+                "gmv"
+            };
+            let period = period.clone().unwrap_or_else(|| json!("last_30_days"));
+            let shown = period_text(&period);
+            (json!({"period": period, "by": by}), format!("商品排行({shown})"), format!("product ranking ({shown})"))
+        }
+        "ops.restock_plan" => match lead_time {
+            // Without one here, the lead time may come from another clause ("…,到货要10天").
+            Some(lead) => (
+                json!({"lead_time_days": lead}),
+                format!("补货计划(到货 {lead} 天)"),
+                format!("restock plan ({lead}-day lead time)"),
+            ),
+            None => (json!({}), "补货计划".to_string(), "a restock plan".to_string()),
+        },
+        "design.main_image" => {
+            let Some(sku) = one_sku else { return Some(Err(need_sku)) };
+            (json!({"product": sku}), format!("{sku} 的主图"), format!("a main image for {sku}"))
+        }
+        "design.detail_copy" => {
+            let Some(sku) = one_sku else { return Some(Err(need_sku)) };
+            (json!({"product": sku}), format!("{sku} 的详情页文案"), format!("detail copy for {sku}"))
+        }
+        other => {
+            let (zh, en) = match other {
+                "analyst.ad_roi" => ("推广投产比", "ad ROI"),
+                "analyst.customer_segments" => ("客户分层和复购率", "customer segments and repeat rate"),
+                "analyst.growth_score" => ("近 30 天经营分", "the 30-day growth score"),
+                "analyst.business_plan" => ("本周经营计划", "this week's business plan"),
+                _ => ("商品信息检查", "a listing audit"),
+            };
+            (json!({}), zh.to_string(), en.to_string())
+        }
+    };
+    Some(Ok(Action::Skill { employee, skill, args, zh, en }))
 }
 
 // ---------------------------------------------------------------------------------------------

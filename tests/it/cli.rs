@@ -205,3 +205,33 @@ fn errors_are_clear_and_exit_non_zero() {
     assert_eq!(code, 1);
     assert!(err.contains(&format!("default.toml:{line}: max_discount_pct = 120 is above 100")), "{err}");
 }
+
+#[test]
+fn the_offline_planner_reads_the_newer_skill_families_in_chinese_and_english() {
+    let home = Home::with_demo();
+    let cases: &[(&str, &str, serde_json::Value)] = &[
+        ("看看推广投产比", "analyst.ad_roi", serde_json::json!({})),
+        ("how are the ads doing", "analyst.ad_roi", serde_json::json!({})),
+        ("上个月哪些商品卖得最好", "analyst.product_ranking", serde_json::json!({"period": "last_month", "by": "gmv"})),
+        ("按毛利排一下商品", "analyst.product_ranking", serde_json::json!({"period": "last_30_days", "by": "margin"})),
+        ("客户分层和复购率", "analyst.customer_segments", serde_json::json!({})),
+        ("这个月经营分多少", "analyst.growth_score", serde_json::json!({})),
+        ("出一份本周经营计划", "analyst.business_plan", serde_json::json!({})),
+        ("make this week's business plan", "analyst.business_plan", serde_json::json!({})),
+        ("检查一下商品信息", "design.listing_audit", serde_json::json!({})),
+        ("给 MC-001 做一张主图", "design.main_image", serde_json::json!({"product": "MC-001"})),
+        ("write the detail copy for TW-001", "design.detail_copy", serde_json::json!({"product": "TW-001"})),
+        ("做个补货计划,到货要10天", "ops.restock_plan", serde_json::json!({"lead_time_days": 10})),
+        ("restock plan, lead time 10 days", "ops.restock_plan", serde_json::json!({"lead_time_days": 10})),
+    ];
+    for (request, skill, args) in cases {
+        let plan = home.json(&["plan", request, "--json"]);
+        let tasks = plan["tasks"].as_array().unwrap();
+        assert_eq!(tasks.len(), 1, "{request}: {plan:#}");
+        assert_eq!(tasks[0]["skill"], *skill, "{request}");
+        assert_eq!(&tasks[0]["args"], args, "{request}");
+    }
+    let (code, out, _) = home.run(&["plan", "做一张主图"]);
+    assert_ne!(code, 0);
+    assert!(out.contains("哪个商品"), "a main image needs its product: {out}");
+}
