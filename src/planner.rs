@@ -962,6 +962,9 @@ const FAMILIES: &[Family] = &[
     ("design", "design.main_image", &["主图", "main image"]),
     ("design", "design.detail_copy", &["详情页文案", "详情页", "detail copy", "product description"]),
     ("ops", "ops.restock_plan", &["补货计划", "进货计划", "restock plan", "plan the restock", "restock"]),
+    ("ops", "ops.set_listed", &["重新上架", "上架", "下架", "relist", "delist", "take off sale", "put on sale"]),
+    ("promotions", "promo.flash_sale", &["限时秒杀", "秒杀", "flash sale"]),
+    ("promotions", "promo.end", &["结束促销", "结束活动", "停止促销", "end promotion", "stop promotion"]),
 ];
 
 fn take_family(
@@ -971,6 +974,7 @@ fn take_family(
     lead_time: Option<u32>,
 ) -> Option<Result<Action, Hint>> {
     let (employee, skill, words) = FAMILIES.iter().find(|(_, _, words)| has(text, words))?;
+    let delisting = ["下架", "delist", "take off sale"].iter().any(|w| contains_word(text, w));
     for word in *words {
         while blank_word(text, word) {}
     }
@@ -1008,6 +1012,53 @@ fn take_family(
         "design.detail_copy" => {
             let Some(sku) = one_sku else { return Some(Err(need_sku)) };
             (json!({"product": sku}), format!("{sku} 的详情页文案"), format!("detail copy for {sku}"))
+        }
+        "ops.set_listed" => {
+            let Some(sku) = one_sku else { return Some(Err(need_sku)) };
+            let (zh, en) = if delisting {
+                (format!("下架 {sku}"), format!("take {sku} off sale"))
+            } else {
+                (format!("上架 {sku}"), format!("list {sku}"))
+            };
+            (json!({"product": sku, "listed": !delisting}), zh, en)
+        }
+        "promo.flash_sale" => {
+            let Some(scope) = scope else {
+                return Some(Err((
+                    "秒杀哪些商品?例如 SL-001 限时秒杀",
+                    "on which products? e.g. flash sale on SL-001",
+                )));
+            };
+            let hours = take_count(text, &["小时", "hours", "hour", "h"]).unwrap_or(24);
+            let quantity = take_count(text, &["件", "units", "pcs"]).unwrap_or(100);
+            let mut args = json!({"scope": scope.to_json(), "hours": hours, "quantity": quantity});
+            match take_discount(text) {
+                Some(Ok(pct)) => args["discount_pct"] = number(pct),
+                Some(Err(hint)) => return Some(Err(hint)),
+                None => match take_money(text) {
+                    Some(price) if price > Decimal::ZERO => args["price"] = number(price),
+                    _ => return Some(Err(("秒杀价多少?例如 秒杀价 12 元", "at what price? e.g. at 12 yuan"))),
+                },
+            }
+            let label = scope.label(Lang::Zh);
+            (
+                args,
+                format!("{label} 限时秒杀 {hours} 小时"),
+                format!("a {hours}-hour flash sale on {}", scope.label(Lang::En)),
+            )
+        }
+        "promo.end" => {
+            let Some(num) = numbers(text).into_iter().find(|n| !n.fractional && !n.chinese) else {
+                return Some(Err(("结束哪个促销?例如 结束促销 #3", "which promotion? e.g. end promotion 3")));
+            };
+            blank(text, num.start, num.end);
+            while blank_word(text, "#") {}
+            let id = num.value.to_string();
+            (
+                json!({"promotion": num.value.to_string().parse::<i64>().unwrap_or(0)}),
+                format!("结束促销 #{id}"),
+                format!("end promotion #{id}"),
+            )
         }
         other => {
             let (zh, en) = match other {

@@ -223,6 +223,20 @@ fn the_offline_planner_reads_the_newer_skill_families_in_chinese_and_english() {
         ("write the detail copy for TW-001", "design.detail_copy", serde_json::json!({"product": "TW-001"})),
         ("做个补货计划,到货要10天", "ops.restock_plan", serde_json::json!({"lead_time_days": 10})),
         ("restock plan, lead time 10 days", "ops.restock_plan", serde_json::json!({"lead_time_days": 10})),
+        ("把 SL-007 上架", "ops.set_listed", serde_json::json!({"product": "SL-007", "listed": true})),
+        ("delist CP-006", "ops.set_listed", serde_json::json!({"product": "CP-006", "listed": false})),
+        (
+            "拖鞋限时秒杀9折",
+            "promo.flash_sale",
+            serde_json::json!({"scope": "slippers", "hours": 24, "quantity": 100, "discount_pct": 10}),
+        ),
+        (
+            "flash sale on SL-001 for 2 hours at 12 yuan",
+            "promo.flash_sale",
+            serde_json::json!({"scope": ["SL-001"], "hours": 2, "quantity": 100, "price": 12}),
+        ),
+        ("结束促销 #3", "promo.end", serde_json::json!({"promotion": 3})),
+        ("end promotion 3", "promo.end", serde_json::json!({"promotion": 3})),
     ];
     for (request, skill, args) in cases {
         let plan = home.json(&["plan", request, "--json"]);
