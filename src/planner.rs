@@ -1048,17 +1048,13 @@ fn take_family(
             )
         }
         "promo.end" => {
-            let Some(num) = numbers(text).into_iter().find(|n| !n.fractional && !n.chinese) else {
+            let found = numbers(text).into_iter().find(|n| !n.fractional && !n.chinese);
+            let Some((num, id)) = found.and_then(|n| i64::try_from(n.value).ok().map(|id| (n, id))) else {
                 return Some(Err(("结束哪个促销?例如 结束促销 #3", "which promotion? e.g. end promotion 3")));
             };
             blank(text, num.start, num.end);
             while blank_word(text, "#") {}
-            let id = num.value.to_string();
-            (
-                json!({"promotion": num.value.to_string().parse::<i64>().unwrap_or(0)}),
-                format!("结束促销 #{id}"),
-                format!("end promotion #{id}"),
-            )
+            (json!({"promotion": id}), format!("结束促销 #{id}"), format!("end promotion #{id}"))
         }
         other => {
             let (zh, en) = match other {
