@@ -352,6 +352,25 @@ impl TypedSkill for Refund {
         let (order_id, total, refunded): (i64, i64, i64) =
             (order.get("id"), order.get("total_fen"), order.get("refunded_fen"));
         let refundable = Money::from_fen(total - refunded);
+        // Customers who keep getting money back (仅退款 repeaters) are the owner's call.
+        let (customer_id, code): (i64, String) = sqlx::query_as(
+            "SELECT c.id, c.code FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1",
+        )
+        .bind(order_id)
+        .fetch_one(cx.read())
+        .await?;
+        let since = stamp(cx.now - chrono::Duration::days(90));
+        let earlier: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM orders WHERE customer_id = $1 AND id <> $2 AND refunded_fen > 0 AND ordered_at >= $3",
+        )
+        .bind(customer_id)
+        .bind(order_id)
+        .bind(&since)
+        .fetch_one(cx.read())
+        .await?;
+        if earlier >= REPEAT_REFUNDS {
+            return escalate_repeater(cx, customer_id, &code, earlier, &args).await;
+        }
         let refunded_today: i64 = sqlx::query_scalar(
             "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE shop_id = $1 AND day = $2 AND employee = $3",
         )
@@ -405,6 +424,51 @@ impl TypedSkill for Refund {
             serde_json::json!({"order": args.order, "amount": args.amount, "left_to_refund": Money::from_fen(total - refunded - args.amount.fen()), "reason": args.reason}),
         ))
     }
+}
+
+/// Refunded orders in 90 days after which a customer's next refund goes to the owner.
+const REPEAT_REFUNDS: i64 = 3;
+
+/// Hands a repeat refunder's request to the owner instead of paying it, and tags them.
+async fn escalate_repeater(
+    cx: &mut Cx<'_>,
+    customer_id: i64,
+    code: &str,
+    earlier: i64,
+    args: &RefundArgs,
+) -> Result<Outcome, Halt> {
+    let (shop_id, at) = (cx.shop.id, stamp(cx.now));
+    let amount = args.amount.short_text();
+    let note =
+        format!("顾客 {code} 90 天内已有 {earlier} 笔退款,这次为订单 {} 申请退款 ¥{amount},请店主决定", args.order);
+    let conn = cx.authorize(Intent::default()).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO escalations (shop_id, customer_id, summary, status, created_at) VALUES ($1, $2, $3, 'open', $4) RETURNING id",
+    )
+    .bind(shop_id)
+    .bind(customer_id)
+    .bind(&note)
+    .bind(&at)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE customers SET tags = CASE WHEN tags = '' THEN 'refund-risk' ELSE tags || ',refund-risk' END \
+         WHERE id = $1 AND ',' || tags || ',' NOT LIKE '%,refund-risk,%'",
+    )
+    .bind(customer_id)
+    .execute(&mut *conn)
+    .await?;
+    let summary = Text::new(
+        format!("未退款,已转交店主 #{id}:{note}"),
+        format!(
+            "not refunded, handed to the owner as #{id}: customer {code} had {earlier} refunds in 90 days and asks ¥{amount} back on order {}",
+            args.order
+        ),
+    );
+    Ok(Outcome::new(
+        summary,
+        serde_json::json!({"escalated": id, "customer": code, "earlier_refunds": earlier, "refunded": false}),
+    ))
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]

@@ -317,3 +317,27 @@ async fn a_business_plan_is_proposed_and_accepted_in_part() {
     assert_eq!(code, 1);
     assert!(err.contains("not a proposal"), "{err}");
 }
+
+#[tokio::test]
+async fn a_repeat_refunder_is_handed_to_the_owner_not_paid() {
+    let home = Home::with_demo();
+    // The demo shop has customers who keep asking for money back; take the most frequent one.
+    let pool = home.pool().await;
+    let (customer, order): (i64, String) = sqlx::query_as(
+        "SELECT o.customer_id, (SELECT order_no FROM orders WHERE customer_id = o.customer_id AND refunded_fen = 0 \
+         ORDER BY id DESC LIMIT 1) FROM orders o WHERE o.refunded_fen > 0 \
+         AND o.ordered_at >= '2026-08-26T02:00:00Z' GROUP BY o.customer_id HAVING COUNT(*) >= 3 ORDER BY COUNT(*) DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let report = ok(&home, "cs.refund", &format!(r#"{{"order": "{order}", "amount": 5}}"#));
+    assert_eq!(report["details"]["refunded"], false, "{report:#}");
+    assert_eq!(home.count("SELECT COUNT(*) FROM refunds").await, 0);
+    assert_eq!(home.count("SELECT COUNT(*) FROM escalations").await, 1);
+    let tagged = home
+        .count(&format!("SELECT COUNT(*) FROM customers WHERE id = {customer} AND tags LIKE '%refund-risk%'"))
+        .await;
+    assert_eq!(tagged, 1);
+}
