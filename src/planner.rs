@@ -108,9 +108,10 @@ impl fmt::Display for NotUnderstood {
 /// Plans a request without a model. Deterministic: the same request and shop give the same plan.
 pub fn plan_offline(request: &str, ctx: &ShopContext) -> Planned {
     let lang = Lang::detect(request);
-    let text = normalize(request);
+    let (text, texts) = take_free_texts(request);
     let words = Vocabulary::new(ctx);
-    let mut setting = Setting::default();
+    let cased = ascii_words(request);
+    let mut setting = Setting { texts, cased, lang, ..Setting::default() };
     let mut readings = Vec::new();
     for clause in split_clauses(&text) {
         let reading = read_clause(&clause, &words, ctx, &mut setting);
@@ -134,9 +135,20 @@ pub fn plan_offline(request: &str, ctx: &ShopContext) -> Planned {
             }),
         }
     }
+    if let Err(hint) = join_details(&mut actions) {
+        unclear.push(lang.pick(hint.0, hint.1).to_string());
+    }
     // An action that names no products covers the ones the request is about.
     if setting.scope.is_none() {
         setting.scope = actions.iter().find_map(Action::own_scope).cloned();
+    }
+    // A festival without a date is the next one.
+    if setting.starts.is_none()
+        && let Some(theme) = setting.theme
+        && let Some((start, days)) = theme.when.next_window(ctx.today, setting.days.or_else(|| asked_days(&actions)))
+    {
+        setting.starts = Some(start);
+        setting.days = Some(days);
     }
     // A banner shows the discount it advertises.
     let discount = actions.iter().find_map(|a| match a {
@@ -193,6 +205,15 @@ struct Setting {
     lead_time: Option<u32>,
     quantity: Option<u32>,
     limit: Option<u32>,
+    /// "2小时", "for 2 hours": how long a flash sale runs.
+    hours: Option<u32>,
+    /// "限50件", "50 units": how many units a flash sale offers.
+    units: Option<u32>,
+    /// Text the owner dictated (a new title …), cut out before the request was split.
+    texts: Vec<String>,
+    /// The request's words as written, by their lower-case form, to give ids back their case.
+    cased: Vec<(String, String)>,
+    lang: Lang,
 }
 
 impl Setting {
@@ -234,26 +255,118 @@ impl Setting {
 struct Theme {
     zh: &'static str,
     en: &'static str,
+    when: When,
 }
 
-/// Festivals and shopping days, with the words that name them (longest first where one
-/// contains another).
-const THEMES: &[(&str, &str, &[&str])] = &[
+/// When a festival's sale runs, for a request that names the festival and no date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum When {
+    /// A day of the solar calendar: the sale starts `before` days ahead of it and lasts `days`.
+    Solar { month: u32, day: u32, before: u32, days: u32 },
+    /// A day of the lunar calendar, from a table of its Gregorian dates.
+    Lunar { dates: &'static [(i32, u32, u32)], before: u32, days: u32 },
+    /// The day after the fourth Thursday of November, through Cyber Monday.
+    BlackFriday,
+}
+
+/// 中秋 (the 15th day of the 8th lunar month), 2025–2035.
+const MID_AUTUMN: &[(i32, u32, u32)] = &[
+    (2025, 10, 6),
+    (2026, 9, 25),
+    (2027, 9, 15),
+    (2028, 10, 3),
+    (2029, 9, 22),
+    (2030, 9, 12),
+    (2031, 10, 1),
+    (2032, 9, 19),
+    (2033, 9, 8),
+    (2034, 9, 27),
+    (2035, 9, 16),
+];
+
+/// 春节 (the first day of the lunar year), 2025–2035.
+const SPRING_FESTIVAL: &[(i32, u32, u32)] = &[
+    (2025, 1, 29),
+    (2026, 2, 17),
+    (2027, 2, 6),
+    (2028, 1, 26),
+    (2029, 2, 13),
+    (2030, 2, 3),
+    (2031, 1, 23),
+    (2032, 2, 11),
+    (2033, 1, 31),
+    (2034, 2, 19),
+    (2035, 2, 8),
+];
+
+impl When {
+    /// The first day and length of the next sale for the festival that has not ended by
+    /// `today`; a sale already under way starts today with the days it has left. A length the
+    /// owner asked for ends a gift festival's sale on the day itself.
+    fn next_window(self, today: NaiveDate, asked: Option<u32>) -> Option<(NaiveDate, u32)> {
+        for year in [today.year(), today.year() + 1] {
+            let (day, before, days) = match self {
+                When::Solar { month, day, before, days } => (NaiveDate::from_ymd_opt(year, month, day)?, before, days),
+                When::Lunar { dates, before, days } => {
+                    let Some(&(_, m, d)) = dates.iter().find(|(y, _, _)| *y == year) else { continue };
+                    (NaiveDate::from_ymd_opt(year, m, d)?, before, days)
+                }
+                When::BlackFriday => {
+                    let first = NaiveDate::from_ymd_opt(year, 11, 1)?;
+                    (coming(first, Weekday::Thu) + Days::new(22), 0, 4)
+                }
+            };
+            let (before, days) = match asked {
+                Some(asked) if before > 0 => (asked.max(1) - 1, asked.max(1)),
+                Some(asked) => (0, asked.max(1)),
+                None => (before, days),
+            };
+            let start = day - Days::new(u64::from(before));
+            let end = start + Days::new(u64::from(days) - 1);
+            if end >= today {
+                let start = start.max(today);
+                let left = u32::try_from((end - start).num_days() + 1).ok()?;
+                return Some((start, left));
+            }
+        }
+        None
+    }
+}
+
+const fn solar(month: u32, day: u32, before: u32, days: u32) -> When {
+    When::Solar { month, day, before, days }
+}
+
+/// Festivals and shopping days, the words that name them (longest first where one contains
+/// another), and when their sale runs: gift festivals in the week before, holidays and
+/// shopping days on the days themselves.
+const THEMES: &[(&str, &str, &[&str], When)] = &[
     (
         "中秋",
         "Mid-Autumn",
         &["中秋节", "中秋", "mid-autumn", "mid autumn", "midautumn", "mooncake festival", "moon festival"],
+        When::Lunar { dates: MID_AUTUMN, before: 6, days: 7 },
     ),
-    ("国庆", "National Day", &["国庆节", "国庆", "十一黄金周", "national day", "golden week"]),
-    ("双11", "Double 11", &["双十一", "双11", "double eleven", "double 11", "singles' day", "singles day", "11.11"]),
-    ("双12", "Double 12", &["双十二", "双12", "double twelve", "double 12", "12.12"]),
-    ("618", "618", &["618"]),
-    ("春节", "Spring Festival", &["春节", "过年", "年货节", "spring festival", "chinese new year", "lunar new year"]),
-    ("元旦", "New Year", &["元旦", "new year's day", "new year"]),
-    ("圣诞", "Christmas", &["圣诞节", "圣诞", "christmas", "xmas"]),
-    ("黑五", "Black Friday", &["黑色星期五", "黑五", "black friday"]),
-    ("情人节", "Valentine's Day", &["情人节", "valentine's day", "valentines day", "valentine"]),
-    ("开学季", "Back to School", &["开学季", "开学", "back to school", "back-to-school"]),
+    ("国庆", "National Day", &["国庆节", "国庆", "十一黄金周", "national day", "golden week"], solar(10, 1, 0, 7)),
+    (
+        "双11",
+        "Double 11",
+        &["双十一", "双11", "double eleven", "double 11", "singles' day", "singles day", "11.11"],
+        solar(11, 11, 0, 1),
+    ),
+    ("双12", "Double 12", &["双十二", "双12", "double twelve", "double 12", "12.12"], solar(12, 12, 0, 1)),
+    ("618", "618", &["618"], solar(6, 18, 0, 1)),
+    (
+        "春节",
+        "Spring Festival",
+        &["春节", "过年", "年货节", "spring festival", "chinese new year", "lunar new year"],
+        When::Lunar { dates: SPRING_FESTIVAL, before: 13, days: 14 },
+    ),
+    ("元旦", "New Year", &["元旦", "new year's day", "new year"], solar(1, 1, 0, 3)),
+    ("圣诞", "Christmas", &["圣诞节", "圣诞", "christmas", "xmas"], solar(12, 25, 6, 7)),
+    ("黑五", "Black Friday", &["黑色星期五", "黑五", "black friday"], When::BlackFriday),
+    ("情人节", "Valentine's Day", &["情人节", "valentine's day", "valentines day", "valentine"], solar(2, 14, 6, 7)),
+    ("开学季", "Back to School", &["开学季", "开学", "back to school", "back-to-school"], solar(9, 1, 6, 14)),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -337,6 +450,27 @@ enum Action {
     },
     Reply {
         limit: Option<u32>,
+        /// One message ("回复消息 12").
+        message: Option<i64>,
+    },
+    /// A flash sale. A clause that only prices it ("秒杀价 12 元") has no scope and joins the
+    /// flash sale said before it.
+    FlashSale {
+        scope: Option<ScopeArg>,
+        hours: Option<u32>,
+        units: Option<u32>,
+        pricing: Option<Pricing>,
+    },
+    /// An amount on its own ("每天100元"): the budget of the ad campaign before it.
+    Budget {
+        amount: Decimal,
+        daily: bool,
+    },
+    /// Enrolment in a platform campaign at the discount it requires.
+    JoinCampaign {
+        scope: Option<ScopeArg>,
+        pct: Option<Decimal>,
+        days: Option<u32>,
     },
     Report {
         period: Value,
@@ -363,7 +497,12 @@ impl Action {
     fn takes_scope(&self) -> bool {
         matches!(
             self,
-            Action::Discount { .. } | Action::Campaign { .. } | Action::Banner { .. } | Action::Inventory { .. }
+            Action::Discount { .. }
+                | Action::Campaign { .. }
+                | Action::Banner { .. }
+                | Action::Inventory { .. }
+                | Action::FlashSale { .. }
+                | Action::JoinCampaign { .. }
         )
     }
 
@@ -371,7 +510,9 @@ impl Action {
         if let Action::Discount { scope, .. }
         | Action::Campaign { scope, .. }
         | Action::Banner { scope, .. }
-        | Action::Inventory { scope, .. } = self
+        | Action::Inventory { scope, .. }
+        | Action::FlashSale { scope, .. }
+        | Action::JoinCampaign { scope, .. } = self
         {
             *scope = Some(match scope.take() {
                 Some(s) => s.union(more, ctx),
@@ -385,7 +526,9 @@ impl Action {
             Action::Discount { scope, .. }
             | Action::Campaign { scope, .. }
             | Action::Banner { scope, .. }
-            | Action::Inventory { scope, .. } => scope.as_ref(),
+            | Action::Inventory { scope, .. }
+            | Action::FlashSale { scope, .. }
+            | Action::JoinCampaign { scope, .. } => scope.as_ref(),
             _ => None,
         }
     }
@@ -395,7 +538,9 @@ impl Action {
             Action::Discount { scope, .. }
             | Action::Campaign { scope, .. }
             | Action::Banner { scope, .. }
-            | Action::Inventory { scope, .. } => scope.as_ref().or(setting.scope.as_ref()),
+            | Action::Inventory { scope, .. }
+            | Action::FlashSale { scope, .. }
+            | Action::JoinCampaign { scope, .. } => scope.as_ref().or(setting.scope.as_ref()),
             _ => None,
         }
     }
@@ -457,9 +602,38 @@ impl Action {
                 args.insert("scope".into(), scope.to_json());
                 ("design", "design.banner", Value::Object(args))
             }
-            Action::Reply { limit } => {
-                args.insert("limit".into(), json!(limit.or(setting.limit).unwrap_or(20)));
+            Action::Reply { limit, message } => {
+                match message {
+                    Some(id) => args.insert("message".into(), json!(id)),
+                    None => args.insert("limit".into(), json!(limit.or(setting.limit).unwrap_or(20))),
+                };
                 ("customer_service", "cs.reply", Value::Object(args))
+            }
+            // A lone amount is joined to its campaign first; on its own it would be one.
+            Action::Budget { amount, daily } => {
+                let key = if *daily { "daily_budget" } else { "total_budget" };
+                args.insert(key.into(), number(*amount));
+                timed(&mut args, &None);
+                args.insert("products".into(), scope.to_json());
+                ("ops", "ops.create_ad_campaign", Value::Object(args))
+            }
+            Action::FlashSale { hours, units, pricing, .. } => {
+                args.insert("scope".into(), scope.to_json());
+                args.insert("hours".into(), json!(hours.or(setting.hours).unwrap_or(24)));
+                args.insert("quantity".into(), json!(units.or(setting.units).unwrap_or(100)));
+                match pricing {
+                    Some(Pricing::Off(pct)) => args.insert("discount_pct".into(), number(*pct)),
+                    Some(Pricing::At(price)) => args.insert("price".into(), number(*price)),
+                    None => None,
+                };
+                ("promotions", "promo.flash_sale", Value::Object(args))
+            }
+            Action::JoinCampaign { pct, days, .. } => {
+                args.insert("campaign".into(), json!(platform_campaign(setting, lang)));
+                args.insert("discount_pct".into(), json!(pct.map(number)));
+                args.insert("scope".into(), scope.to_json());
+                timed(&mut args, days);
+                ("promotions", "promo.join_campaign", Value::Object(args))
             }
             Action::Report { period } => {
                 args.insert("period".into(), period.clone());
@@ -518,11 +692,37 @@ impl Action {
             }
             (Action::Banner { .. }, Lang::Zh) => format!("做一张「{}」海报({scope})", setting.theme_name(lang)),
             (Action::Banner { .. }, Lang::En) => format!("a {} banner for {scope}", setting.theme_name(lang)),
-            (Action::Reply { limit }, Lang::Zh) => {
+            (Action::Reply { message: Some(id), .. }, Lang::Zh) => format!("回复消息 #{id}"),
+            (Action::Reply { message: Some(id), .. }, Lang::En) => format!("reply to message #{id}"),
+            (Action::Reply { limit, .. }, Lang::Zh) => {
                 format!("回复客户消息(最多 {} 条)", limit.or(setting.limit).unwrap_or(20))
             }
-            (Action::Reply { limit }, Lang::En) => {
+            (Action::Reply { limit, .. }, Lang::En) => {
                 format!("reply to customer messages (up to {})", limit.or(setting.limit).unwrap_or(20))
+            }
+            (Action::Budget { amount, daily: true }, Lang::Zh) => format!("每天 ¥{}", amount.normalize()),
+            (Action::Budget { amount, daily: true }, Lang::En) => format!("¥{} a day", amount.normalize()),
+            (Action::Budget { amount, .. }, _) => format!("¥{}", amount.normalize()),
+            (Action::FlashSale { hours, units, pricing, .. }, _) => {
+                let (hours, units) = (hours.or(setting.hours).unwrap_or(24), units.or(setting.units).unwrap_or(100));
+                let price = match (pricing, lang) {
+                    (Some(Pricing::Off(pct)), Lang::Zh) => zhe(*pct),
+                    (Some(Pricing::Off(pct)), Lang::En) => format!("{}% off", pct.normalize()),
+                    (Some(Pricing::At(price)), _) => format!("¥{}", price.normalize()),
+                    (None, _) => "?".into(),
+                };
+                match lang {
+                    Lang::Zh => format!("{scope} 限时秒杀 {hours} 小时,{price},限 {units} 件"),
+                    Lang::En => format!("a {hours}-hour flash sale on {scope} at {price}, {units} units"),
+                }
+            }
+            (Action::JoinCampaign { pct, .. }, _) => {
+                let name = platform_campaign(setting, lang);
+                let pct = pct.unwrap_or_default();
+                match lang {
+                    Lang::Zh => format!("{scope}报名「{name}」,{}", zhe(pct)),
+                    Lang::En => format!("enrol {scope} in \"{name}\" at {}% off", pct.normalize()),
+                }
             }
             (Action::Report { period }, Lang::Zh) => format!("销售报告({})", period_text(period)),
             (Action::Report { period }, Lang::En) => format!("sales report ({})", period_text(period)),
@@ -541,6 +741,103 @@ impl Action {
             (Action::SetPrice { product, price }, Lang::En) => format!("set {product} to ¥{}", price.normalize()),
         }
     }
+}
+
+/// The length the first timed action asks for ("月饼8折3天").
+fn asked_days(actions: &[Action]) -> Option<u32> {
+    actions.iter().find_map(|a| match a {
+        Action::Discount { days, .. }
+        | Action::Coupon { days, .. }
+        | Action::Campaign { days, .. }
+        | Action::JoinCampaign { days, .. } => *days,
+        _ => None,
+    })
+}
+
+/// The price of a flash sale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Pricing {
+    /// Percent off the list price.
+    Off(Decimal),
+    /// One sale price.
+    At(Decimal),
+}
+
+/// A platform campaign's name: the festival's, or a plain "platform campaign".
+fn platform_campaign(setting: &Setting, lang: Lang) -> String {
+    match (&setting.theme, lang) {
+        (Some(theme), Lang::Zh) => format!("{}平台活动", theme.zh),
+        (Some(theme), Lang::En) => format!("{} platform campaign", theme.en),
+        (None, Lang::Zh) => "平台活动".into(),
+        (None, Lang::En) => "platform campaign".into(),
+    }
+}
+
+/// Joins what later clauses add to a flash sale or a platform campaign: a clause that only
+/// prices a flash sale ("秒杀价 12 元") completes the one before it, and a discount that names
+/// no products ("要求85折") is the one the sale or campaign before it still needs.
+fn join_details(actions: &mut Vec<Action>) -> Result<(), Hint> {
+    let mut i = 0;
+    while i < actions.len() {
+        let joined = match actions[i].clone() {
+            Action::FlashSale { scope: None, hours, units, pricing } => {
+                let earlier = actions[..i].iter_mut().rev().find(|a| matches!(a, Action::FlashSale { .. }));
+                let Some(Action::FlashSale { hours: h, units: u, pricing: p, .. }) = earlier else {
+                    return Err(("秒杀哪些商品?例如 SL-001 限时秒杀", "on which products? e.g. flash sale on SL-001"));
+                };
+                (*h, *u, *p) = (h.or(hours), u.or(units), p.or(pricing));
+                true
+            }
+            Action::Discount { pct, scope: None, days: None } => {
+                let wanting = actions[..i].iter_mut().rev().find(|a| {
+                    matches!(a, Action::FlashSale { pricing: None, .. } | Action::JoinCampaign { pct: None, .. })
+                });
+                match wanting {
+                    Some(Action::FlashSale { pricing, .. }) => {
+                        *pricing = Some(Pricing::Off(pct));
+                        true
+                    }
+                    Some(Action::JoinCampaign { pct: slot, .. }) => {
+                        *slot = Some(pct);
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            Action::Budget { amount, daily } => {
+                let wanting = actions[..i]
+                    .iter_mut()
+                    .rev()
+                    .find(|a| matches!(a, Action::Campaign { total: None, daily: None, .. }));
+                let Some(Action::Campaign { total, daily: per_day, .. }) = wanting else {
+                    return Err(("这笔钱做什么用?例如 推广预算500元", "what is the amount for? e.g. ad budget 500"));
+                };
+                *(if daily { per_day } else { total }) = Some(amount);
+                true
+            }
+            _ => false,
+        };
+        if joined {
+            actions.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    for action in actions.iter() {
+        match action {
+            Action::FlashSale { pricing: None, .. } => {
+                return Err(("秒杀价多少?例如 秒杀价 12 元", "at what price? e.g. at 12 yuan"));
+            }
+            Action::Campaign { total: None, daily: None, .. } => {
+                return Err(("推广预算是多少?例如 推广预算500元", "what budget? e.g. ad budget 500"));
+            }
+            Action::JoinCampaign { pct: None, .. } => {
+                return Err(("平台活动要求几折?例如 要求85折", "at what discount? e.g. at 15% off"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn period_text(period: &Value) -> String {
@@ -775,11 +1072,13 @@ fn read_clause(clause: &str, words: &Vocabulary, ctx: &ShopContext, setting: &mu
     let today = ctx.today;
     let mut rest = clause.to_string();
     let mut context = false;
+    let dictated = take_dictated(&mut rest, &setting.texts);
+    let refs = Refs::take(&mut rest, &setting.cased);
 
-    for (zh, en, names) in THEMES {
+    for (zh, en, names, when) in THEMES {
         for name in *names {
             if blank_word(&mut rest, name) {
-                setting.theme.get_or_insert(Theme { zh, en });
+                setting.theme.get_or_insert(Theme { zh, en, when: *when });
                 context = true;
             }
         }
@@ -795,11 +1094,15 @@ fn read_clause(clause: &str, words: &Vocabulary, ctx: &ShopContext, setting: &mu
     let lead_time = take_lead_time(&mut rest);
     let quantity = take_count(&mut rest, &["张", "份", "coupons"]);
     let limit = take_count(&mut rest, &["条", "messages"]);
+    let hours = take_count(&mut rest, &["小时", "hours", "hour", "h"]);
+    let units = take_count(&mut rest, &["件", "units", "pcs", "pieces"]);
     let days = take_days(&mut rest);
     let scope = words.take_scope(&mut rest, ctx);
 
     let mut actions = Vec::new();
-    let family = take_family(&mut rest, &scope, &period, lead_time);
+    let clues =
+        Clues { scope: &scope, period: &period, lead_time, hours, units, refs: &refs, dictated, lang: setting.lang };
+    let family = take_family(&mut rest, &clues);
     // A family reads the clause's period itself (a ranking) or has none: no extra report.
     let period_used = family.is_some();
     match family {
@@ -833,20 +1136,14 @@ fn read_clause(clause: &str, words: &Vocabulary, ctx: &ShopContext, setting: &mu
 
     if !banner && !price_words && has(&rest, CAMPAIGN_WORDS) {
         let daily = has(&rest, DAILY_WORDS);
-        match take_money(&mut rest) {
-            Some(amount) if amount > Decimal::ZERO => actions.push(Action::Campaign {
-                total: (!daily).then_some(amount),
-                daily: daily.then_some(amount),
-                scope: scope.clone(),
-                days,
-            }),
-            _ => {
-                return Reading::Unclear(Some((
-                    "推广预算是多少?例如 推广预算500元",
-                    "what budget? e.g. ad budget 500",
-                )));
-            }
-        }
+        // Without an amount here, the budget may come in the next clause ("…,每天100元").
+        let amount = take_money(&mut rest).filter(|a| *a > Decimal::ZERO);
+        actions.push(Action::Campaign {
+            total: amount.filter(|_| !daily),
+            daily: amount.filter(|_| daily),
+            scope: scope.clone(),
+            days,
+        });
     }
 
     if price_words {
@@ -877,9 +1174,15 @@ fn read_clause(clause: &str, words: &Vocabulary, ctx: &ShopContext, setting: &mu
     }
 
     if has(&rest, REPLY_WORDS) {
-        actions.push(Action::Reply { limit });
+        actions.push(Action::Reply { limit, message: refs.message });
     }
 
+    if actions.is_empty() && (has(&rest, DAILY_WORDS) || has(&rest, &["元", "块", "yuan", "¥"])) {
+        let daily = has(&rest, DAILY_WORDS);
+        if let Some(amount) = take_money(&mut rest).filter(|a| *a > Decimal::ZERO) {
+            actions.push(Action::Budget { amount, daily });
+        }
+    }
     if !actions.is_empty() {
         return Reading::Actions(actions);
     }
@@ -904,6 +1207,8 @@ fn read_clause(clause: &str, words: &Vocabulary, ctx: &ShopContext, setting: &mu
         (lead_time, &mut setting.lead_time),
         (quantity, &mut setting.quantity),
         (limit, &mut setting.limit),
+        (hours, &mut setting.hours),
+        (units, &mut setting.units),
     ] {
         if let Some(n) = found {
             slot.get_or_insert(n);
@@ -914,8 +1219,9 @@ fn read_clause(clause: &str, words: &Vocabulary, ctx: &ShopContext, setting: &mu
 }
 
 // ---------------------------------------------------------------------------------------------
-// The simpler skill families: a phrase names the skill, the clause's scope, period and lead
-// time fill its arguments. Longer phrases come first, so "推广投产比" is not read as "推广".
+// The simpler skill families: a phrase names the skill, the clause's scope, period, lead time
+// and references fill its arguments. Longer phrases come first, so "推广投产比" is not read as
+// "推广".
 
 type Family = (&'static str, &'static str, &'static [&'static str]);
 
@@ -962,27 +1268,78 @@ const FAMILIES: &[Family] = &[
     ("design", "design.main_image", &["主图", "main image"]),
     ("design", "design.detail_copy", &["详情页文案", "详情页", "detail copy", "product description"]),
     ("ops", "ops.restock_plan", &["补货计划", "进货计划", "restock plan", "plan the restock", "restock"]),
-    ("ops", "ops.set_listed", &["重新上架", "上架", "下架", "relist", "delist", "take off sale", "put on sale"]),
-    ("promotions", "promo.flash_sale", &["限时秒杀", "秒杀", "flash sale"]),
+    (
+        "ops",
+        "ops.set_listed",
+        &["重新上架", "上架", "下架", "relist", "delist", "take off sale", "off sale", "put on sale", "list"],
+    ),
+    ("promotions", "promo.flash_sale", &["限时秒杀", "秒杀价", "秒杀", "flash sale"]),
     ("promotions", "promo.end", &["结束促销", "结束活动", "停止促销", "end promotion", "stop promotion"]),
+    (
+        "promotions",
+        "promo.join_campaign",
+        &["参加平台活动", "参加官方活动", "报名参加", "报名", "enrol", "enroll", "sign up for", "sign up"],
+    ),
+    (
+        "customer_service",
+        "cs.tag_customer",
+        &["标记为", "标记成", "标为", "打上", "打标签", "加标签", "标记", "tag", "label"],
+    ),
+    ("customer_service", "cs.refund", &["退款", "退钱", "退给", "refund"]),
+    ("customer_service", "cs.compensate", &["补偿", "赔偿", "compensate", "store credit"]),
+    (
+        "customer_service",
+        "cs.escalate",
+        &[
+            "转给店主",
+            "转交店主",
+            "交给店主",
+            "转给老板",
+            "交给老板",
+            "escalate",
+            "hand over to the owner",
+            "to the owner",
+        ],
+    ),
 ];
 
-fn take_family(
-    text: &mut String,
-    scope: &Option<ScopeArg>,
-    period: &Option<Value>,
+/// What a clause says besides its action words, for the family that acts on it.
+struct Clues<'a> {
+    scope: &'a Option<ScopeArg>,
+    period: &'a Option<Value>,
     lead_time: Option<u32>,
-) -> Option<Result<Action, Hint>> {
-    let (employee, skill, words) = FAMILIES.iter().find(|(_, _, words)| has(text, words))?;
-    let delisting = ["下架", "delist", "take off sale"].iter().any(|w| contains_word(text, w));
+    hours: Option<u32>,
+    units: Option<u32>,
+    refs: &'a Refs,
+    /// A new title, keywords or description the owner dictated.
+    dictated: Option<String>,
+    lang: Lang,
+}
+
+fn take_family(text: &mut String, clues: &Clues) -> Option<Result<Action, Hint>> {
+    if let Some(new_text) = &clues.dictated {
+        return Some(update_listing(text, clues.scope, new_text));
+    }
+    if let Some(id) = clues.refs.campaign {
+        return Some(adjust_campaign(text, id));
+    }
+    let rates = ["退款率", "refund rate"].iter().any(|w| contains_word(text, w));
+    let (employee, skill, words) =
+        FAMILIES.iter().find(|(_, skill, words)| has(text, words) && !(*skill == "cs.refund" && rates))?;
+    let delisting = ["下架", "delist", "off sale"].iter().any(|w| contains_word(text, w));
+    let tag_at =
+        (*skill == "cs.tag_customer").then(|| words.iter().find_map(|w| find_word(text, w, 0).map(|at| at + w.len())));
+    let tag = tag_at.flatten().and_then(|at| take_tag(text, at));
     for word in *words {
         while blank_word(text, word) {}
     }
+    let scope = clues.scope;
     let one_sku = match scope {
         Some(ScopeArg::Skus(skus)) if skus.len() == 1 => Some(skus[0].clone()),
         _ => None,
     };
     let need_sku: Hint = ("哪个商品?请写商品编号,例如 MC-001", "which product? give its SKU, e.g. MC-001");
+    let need_customer: Hint = ("哪位顾客?请写顾客编号,例如 顾客 C0012", "which customer? e.g. customer C0012");
     let (args, zh, en) = match *skill {
         "analyst.product_ranking" => {
             let by = if blank_word(text, "毛利") || blank_word(text, "margin") {
@@ -992,11 +1349,11 @@ fn take_family(
             } else {
                 "gmv"
             };
-            let period = period.clone().unwrap_or_else(|| json!("last_30_days"));
+            let period = clues.period.clone().unwrap_or_else(|| json!("last_30_days"));
             let shown = period_text(&period);
             (json!({"period": period, "by": by}), format!("商品排行({shown})"), format!("product ranking ({shown})"))
         }
-        "ops.restock_plan" => match lead_time {
+        "ops.restock_plan" => match clues.lead_time {
             // Without one here, the lead time may come from another clause ("…,到货要10天").
             Some(lead) => (
                 json!({"lead_time_days": lead}),
@@ -1023,29 +1380,28 @@ fn take_family(
             (json!({"product": sku, "listed": !delisting}), zh, en)
         }
         "promo.flash_sale" => {
-            let Some(scope) = scope else {
-                return Some(Err((
-                    "秒杀哪些商品?例如 SL-001 限时秒杀",
-                    "on which products? e.g. flash sale on SL-001",
-                )));
-            };
-            let hours = take_count(text, &["小时", "hours", "hour", "h"]).unwrap_or(24);
-            let quantity = take_count(text, &["件", "units", "pcs"]).unwrap_or(100);
-            let mut args = json!({"scope": scope.to_json(), "hours": hours, "quantity": quantity});
-            match take_discount(text) {
-                Some(Ok(pct)) => args["discount_pct"] = number(pct),
+            let pricing = match take_discount(text) {
+                Some(Ok(pct)) => Some(Pricing::Off(pct)),
                 Some(Err(hint)) => return Some(Err(hint)),
-                None => match take_money(text) {
-                    Some(price) if price > Decimal::ZERO => args["price"] = number(price),
-                    _ => return Some(Err(("秒杀价多少?例如 秒杀价 12 元", "at what price? e.g. at 12 yuan"))),
-                },
+                None => take_money(text).filter(|p| *p > Decimal::ZERO).map(Pricing::At),
+            };
+            return Some(Ok(Action::FlashSale {
+                scope: scope.clone(),
+                hours: clues.hours,
+                units: clues.units,
+                pricing,
+            }));
+        }
+        "promo.join_campaign" => {
+            let pct = match take_discount(text) {
+                Some(Ok(pct)) => Some(pct),
+                Some(Err(hint)) => return Some(Err(hint)),
+                None => None,
+            };
+            for word in ["官方大促", "官方活动", "平台活动", "官方", "平台", "campaign", "platform"] {
+                blank_word(text, word);
             }
-            let label = scope.label(Lang::Zh);
-            (
-                args,
-                format!("{label} 限时秒杀 {hours} 小时"),
-                format!("a {hours}-hour flash sale on {}", scope.label(Lang::En)),
-            )
+            return Some(Ok(Action::JoinCampaign { scope: scope.clone(), pct, days: None }));
         }
         "promo.end" => {
             let found = numbers(text).into_iter().find(|n| !n.fractional && !n.chinese);
@@ -1056,7 +1412,70 @@ fn take_family(
             while blank_word(text, "#") {}
             (json!({"promotion": id}), format!("结束促销 #{id}"), format!("end promotion #{id}"))
         }
+        "cs.refund" => {
+            let Some(order) = &clues.refs.order else {
+                return Some(Err((
+                    "给哪个订单退款?请写订单号,例如 订单 D20261120-0012",
+                    "which order? e.g. refund 30 on order D20261120-0012",
+                )));
+            };
+            let Some(amount) = take_money(text).filter(|a| *a > Decimal::ZERO) else {
+                return Some(Err(("退多少钱?例如 退款 30 元", "how much? e.g. refund 30 yuan")));
+            };
+            let shown = amount.normalize();
+            (
+                json!({"order": order, "amount": number(amount)}),
+                format!("订单 {order} 退款 ¥{shown}"),
+                format!("refund ¥{shown} on order {order}"),
+            )
+        }
+        "cs.compensate" => {
+            let Some(customer) = &clues.refs.customer else { return Some(Err(need_customer)) };
+            let Some(value) = take_money(text).filter(|a| *a > Decimal::ZERO) else {
+                return Some(Err(("补偿多少钱?例如 补偿 10 元", "how much? e.g. compensate with 10 yuan")));
+            };
+            let shown = value.normalize();
+            (
+                json!({"customer": customer, "value": number(value)}),
+                format!("补偿顾客 {customer} ¥{shown} 店铺余额"),
+                format!("¥{shown} store credit for customer {customer}"),
+            )
+        }
+        "cs.tag_customer" => {
+            let Some(customer) = &clues.refs.customer else { return Some(Err(need_customer)) };
+            let Some(tag) = tag else {
+                return Some(Err(("标记成什么?例如 标记为 vip", "which tag? e.g. tag customer C0012 as vip")));
+            };
+            (
+                json!({"customer": customer, "tag": tag}),
+                format!("把顾客 {customer} 标记为 {tag}"),
+                format!("tag customer {customer} as {tag}"),
+            )
+        }
+        "cs.escalate" => {
+            let (args, zh, en) = match (clues.refs.message, &clues.refs.customer) {
+                (Some(id), _) => (json!({"message": id}), format!("消息 #{id}"), format!("message #{id}")),
+                (None, Some(code)) => (json!({"customer": code}), format!("顾客 {code}"), format!("customer {code}")),
+                (None, None) => {
+                    return Some(Err((
+                        "转交哪条消息?例如 把消息 12 转给店主",
+                        "which message? e.g. escalate message 12 to the owner",
+                    )));
+                }
+            };
+            let mut args = args;
+            args["summary"] = json!(match clues.lang {
+                Lang::Zh => format!("店主要求亲自处理{zh}"),
+                Lang::En => format!("the owner handles {en} in person"),
+            });
+            (args, format!("把{zh}转交店主"), format!("hand {en} to the owner"))
+        }
         other => {
+            if other == "analyst.ad_roi" {
+                for word in CAMPAIGN_WORDS {
+                    blank_word(text, word);
+                }
+            }
             let (zh, en) = match other {
                 "analyst.ad_roi" => ("推广投产比", "ad ROI"),
                 "analyst.customer_segments" => ("客户分层和复购率", "customer segments and repeat rate"),
@@ -1068,6 +1487,291 @@ fn take_family(
         }
     };
     Some(Ok(Action::Skill { employee, skill, args, zh, en }))
+}
+
+/// The words that name a listing's fields, and the field each one sets.
+const LISTING_FIELDS: &[(&str, &str)] = &[
+    ("标题", "title"),
+    ("关键词", "keywords"),
+    ("描述", "description"),
+    ("卖点", "description"),
+    ("retitle", "title"),
+    ("rename", "title"),
+    ("title", "title"),
+    ("keywords", "keywords"),
+    ("description", "description"),
+];
+
+/// "把 CP-001 的标题改成 …", "retitle CP-001 as …": the listing edit of a dictated text.
+fn update_listing(text: &str, scope: &Option<ScopeArg>, new_text: &str) -> Result<Action, Hint> {
+    let Some((_, field)) = LISTING_FIELDS.iter().find(|(word, _)| contains_word(text, word)) else {
+        return Err(("改商品的哪一项?标题、关键词还是描述", "which field? the title, keywords or description"));
+    };
+    let product = match scope {
+        Some(ScopeArg::Skus(skus)) if skus.len() == 1 => skus[0].clone(),
+        _ => {
+            return Err((
+                "改哪个商品?请写商品编号,例如 把 CP-001 的标题改成 …",
+                "which product? e.g. retitle CP-001 as …",
+            ));
+        }
+    };
+    let (zh_field, en_field) = match *field {
+        "title" => ("标题", "title"),
+        "keywords" => ("关键词", "keywords"),
+        _ => ("描述", "description"),
+    };
+    Ok(Action::Skill {
+        employee: "ops",
+        skill: "ops.update_listing",
+        args: json!({"product": product, *field: new_text}),
+        zh: format!("把 {product} 的{zh_field}改为「{new_text}」"),
+        en: format!("set the {en_field} of {product} to \"{new_text}\""),
+    })
+}
+
+/// "暂停推广 #2", "推广 #3 总预算加到 800", "pause campaign 2", "set the bid of campaign 2 to 1.5".
+fn adjust_campaign(text: &mut String, campaign: i64) -> Result<Action, Hint> {
+    let blank_any = |text: &mut String, words: &[&str]| words.iter().filter(|w| blank_word(text, w)).count() > 0;
+    let mut args = json!({"campaign": campaign});
+    let (mut zh, mut en) = (Vec::new(), Vec::new());
+    if blank_any(text, &["暂停", "停掉", "停止", "关掉", "先停", "pause", "stop"]) {
+        args["action"] = json!("pause");
+        zh.push("暂停".to_string());
+        en.push("pause".to_string());
+    } else if blank_any(text, &["恢复", "重新开", "继续", "重启", "resume", "restart", "unpause"]) {
+        args["action"] = json!("resume");
+        zh.push("恢复".to_string());
+        en.push("resume".to_string());
+    }
+    if blank_any(text, &["出价", "每次点击", "bid", "cpc"]) {
+        let Some(bid) = take_money(text).filter(|b| *b > Decimal::ZERO) else {
+            return Err(("出价多少?例如 推广 #2 出价改成 1.5", "what bid? e.g. set the bid of campaign 2 to 1.5"));
+        };
+        args["bid"] = number(bid);
+        zh.push(format!("出价 ¥{}", bid.normalize()));
+        en.push(format!("bid ¥{}", bid.normalize()));
+    }
+    let budget_words = blank_any(text, &["总预算", "预算", "budget", "raise", "increase", "加到", "提高到", "提到"]);
+    if budget_words || args.get("action").is_none() && args.get("bid").is_none() {
+        match take_money(text).filter(|b| *b > Decimal::ZERO) {
+            Some(total) => {
+                args["total_budget"] = number(total);
+                zh.push(format!("总预算改为 ¥{}", total.normalize()));
+                en.push(format!("total budget ¥{}", total.normalize()));
+            }
+            None if budget_words => {
+                return Err((
+                    "总预算改成多少?例如 推广 #3 总预算加到 800",
+                    "to what total? e.g. raise campaign 3 to 800",
+                ));
+            }
+            None => {}
+        }
+    }
+    if zh.is_empty() {
+        return Err((
+            "推广要怎么调?例如 暂停推广 #2,或 推广 #3 总预算加到 800",
+            "what should change? e.g. pause campaign 2, or raise campaign 3 to 800",
+        ));
+    }
+    blank_any(text, &["改成", "改为", "调到", "到", "the", "to", "of", "set", "change"]);
+    Ok(Action::Skill {
+        employee: "ops",
+        skill: "ops.adjust_ad_campaign",
+        args,
+        zh: format!("推广 #{campaign}:{}", zh.join(",")),
+        en: format!("campaign #{campaign}: {}", en.join(", ")),
+    })
+}
+
+/// The tag written right after a tagging word ("标记为 vip", "tag … as vip"), blanked.
+fn take_tag(text: &mut String, from: usize) -> Option<String> {
+    let mut at = from;
+    loop {
+        let rest = after(text, at);
+        at = text.len() - rest.len();
+        let Some(joiner) = ["as", "with", "为", "成", ":", "\""].iter().find(|w| rest.starts_with(**w)) else {
+            break;
+        };
+        at += joiner.len();
+    }
+    let tag: String = text[at..].chars().take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_').collect();
+    if tag.is_empty() || FILLER_ZH.split_whitespace().chain(FILLER_EN.split_whitespace()).any(|w| w == tag) {
+        return None;
+    }
+    blank(text, at, at + tag.len());
+    Some(tag)
+}
+
+/// The things a clause names by id: an order, a customer, an inbox message, an ad campaign.
+#[derive(Debug, Default)]
+struct Refs {
+    order: Option<String>,
+    customer: Option<String>,
+    message: Option<i64>,
+    campaign: Option<i64>,
+}
+
+impl Refs {
+    /// Reads and blanks every reference: "订单 D20261120-0012", "order #536365", "顾客 C0012",
+    /// "消息 12", "推广 #3", "campaign 3". Chinese campaign words need the `#`, so "推广 500 元"
+    /// stays a budget.
+    fn take(text: &mut String, cased: &[(String, String)]) -> Refs {
+        let id = |found: Option<String>| {
+            found
+                .map(|id| cased.iter().find(|(lower, _)| *lower == id).map_or(id, |(_, as_written)| as_written.clone()))
+        };
+        let order = id(take_ref(text, &["订单号", "订单编号", "订单", "order number", "order no", "order"], false));
+        let customer = id(take_ref(text, &["顾客", "客户", "买家", "会员", "customer", "buyer"], false));
+        let number = |text: &mut String, markers: &[&str], hash: bool| {
+            let mut probe = text.clone();
+            let found = take_ref(&mut probe, markers, hash)?.parse::<i64>().ok()?;
+            *text = probe;
+            Some(found)
+        };
+        let message = number(text, &["消息", "留言", "message", "msg"], false);
+        let campaign = number(text, &["推广计划", "推广", "广告计划", "广告"], true)
+            .or_else(|| number(text, &["campaign", "ad campaign"], false));
+        Refs { order, customer, message, campaign }
+    }
+}
+
+/// An id written after one of `markers` ("#" and "号" allowed between), holding a digit;
+/// the marker and the id are blanked. With `hash`, the id must follow a `#`.
+fn take_ref(text: &mut String, markers: &[&str], hash: bool) -> Option<String> {
+    for marker in markers {
+        let mut from = 0;
+        while let Some(at) = find_word(text, marker, from) {
+            let tail = &text[at + marker.len()..];
+            let mut rest = tail.trim_start();
+            let hashed = rest.starts_with('#');
+            rest = rest.trim_start_matches(['#', '.', ':']).trim_start();
+            let id: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+            let money = ["元", "块", "yuan"].iter().any(|u| rest[id.len()..].trim_start().starts_with(u));
+            if id.chars().any(|c| c.is_ascii_digit()) && (hashed || !hash) && !money {
+                let end = text.len() - rest.len() + id.len();
+                blank(text, at, end);
+                return Some(id);
+            }
+            from = at + marker.len();
+        }
+    }
+    None
+}
+
+/// Cuts dictated text out of a request before it is split at its commas and lower-cased:
+/// whatever follows "标题改成", "retitle … as" and the like, to the end of the sentence (or
+/// the quoted part), becomes a placeholder `⟦n⟧` in the normalized request.
+fn take_free_texts(request: &str) -> (String, Vec<String>) {
+    let mut original: Vec<char> = request.trim().chars().collect();
+    let mut norm: Vec<char> = normalize(request).chars().collect();
+    let mut texts = Vec::new();
+    let mut from = 0;
+    while original.len() == norm.len()
+        && let Some((cut, text)) = dictated_span(&norm, &original, from)
+    {
+        let text: String = original[text].iter().collect();
+        let text = text.trim().trim_end_matches([',', '，', '、', ' ', '。']).trim().to_string();
+        let placeholder: Vec<char> = format!(" ⟦{}⟧ ", texts.len()).chars().collect();
+        from = cut.start + placeholder.len();
+        original.splice(cut.clone(), placeholder.iter().copied());
+        norm.splice(cut, placeholder);
+        if !text.is_empty() {
+            texts.push(text);
+        }
+    }
+    (norm.into_iter().collect(), texts)
+}
+
+const SETTERS: &[&str] = &["改写成", "设置为", "改成", "改为", "换成", "设为", "写成", "为", " to ", " as ", ":"];
+
+/// Where dictated text is in a request (char ranges): the part to cut, and the text itself.
+fn dictated_span(
+    norm: &[char],
+    original: &[char],
+    from: usize,
+) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let mut fields: Vec<(usize, usize)> = LISTING_FIELDS
+        .iter()
+        .filter_map(|(word, _)| find_chars(norm, word, from).map(|at| (at, word.chars().count())))
+        .collect();
+    fields.sort_unstable();
+    for (at, len) in fields {
+        let window = &norm[..(at + len + 16).min(norm.len())];
+        let Some((set_at, set_len)) =
+            SETTERS.iter().filter_map(|s| find_chars(window, s, at + len).map(|p| (p, s.chars().count()))).min()
+        else {
+            continue;
+        };
+        let mut start = set_at + set_len;
+        while norm.get(start).is_some_and(|c| c.is_whitespace()) {
+            start += 1;
+        }
+        let Some(&first) = original.get(start) else { continue };
+        let closing = match first {
+            '"' => Some('"'),
+            '“' => Some('”'),
+            '「' => Some('」'),
+            '『' => Some('』'),
+            '\'' => Some('\''),
+            '‘' => Some('’'),
+            _ => None,
+        };
+        if let Some(close) = closing {
+            let end = start + 1 + original[start + 1..].iter().position(|c| *c == close)?;
+            return Some((set_at..end + 1, start + 1..end));
+        }
+        let mut end = norm.len();
+        for (i, c) in norm.iter().enumerate().skip(start) {
+            let full_stop = original[i] == '。' || (*c == '.' && norm.get(i + 1).is_none_or(|n| n.is_whitespace()));
+            if matches!(c, ';' | '!' | '?' | '\n') || full_stop {
+                end = i;
+                break;
+            }
+        }
+        for connective in ["然后", "并且", "另外", "同时", " and then ", " then ", " also "] {
+            if let Some(at) = find_chars(&norm[..end], connective, start) {
+                end = at;
+            }
+        }
+        return Some((set_at..end, start..end));
+    }
+    None
+}
+
+/// Where `needle` occurs in `hay` at or after `from`, as a char index; an ASCII word must
+/// stand alone.
+fn find_chars(hay: &[char], needle: &str, from: usize) -> Option<usize> {
+    let needle: Vec<char> = needle.chars().collect();
+    let word = needle.first().is_some_and(|c| c.is_ascii_alphanumeric());
+    (from..=hay.len().checked_sub(needle.len())?).find(|&at| {
+        hay[at..at + needle.len()] == needle[..]
+            && (!word
+                || (!at.checked_sub(1).is_some_and(|b| hay[b].is_ascii_alphanumeric())
+                    && !hay.get(at + needle.len()).is_some_and(|c| c.is_ascii_alphanumeric())))
+    })
+}
+
+/// Placeholders `⟦n⟧` in a clause, replaced by the dictated text they stand for.
+fn take_dictated(clause: &mut String, texts: &[String]) -> Option<String> {
+    let start = clause.find('⟦')?;
+    let end = start + clause[start..].find('⟧')? + '⟧'.len_utf8();
+    let index: usize = clause[start + '⟦'.len_utf8()..end - '⟧'.len_utf8()].parse().ok()?;
+    blank(clause, start, end);
+    texts.get(index).cloned()
+}
+
+/// The ASCII words of a request as written, keyed by their lower-case form.
+fn ascii_words(request: &str) -> Vec<(String, String)> {
+    let mut words: Vec<(String, String)> = Vec::new();
+    for word in request.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')) {
+        let lower = word.to_ascii_lowercase();
+        if !word.is_empty() && !words.iter().any(|(l, _)| *l == lower) {
+            words.push((lower, word.to_string()));
+        }
+    }
+    words
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1201,7 +1905,7 @@ fn blank_word(text: &mut String, word: &str) -> bool {
 /// Words that carry no request of their own.
 const FILLER_ZH: &str = "\
     大促 促销 活动 大活动 搞 做 办 要 我们 我 的 一个 一次 一波 准备 打算 开始 期间 帮我 帮忙 请 一下 吧 了 啊 呢 在 从 起 开 场 节 时候 好 哦 嗯 \
-    谢谢 麻烦 你 店铺 店里 和 与 跟 还有 都 也 就 这 那 商品 产品 系列 类 全部 最多 至多 发 发放 送 持续 快到了 要到了 到了 快到 马上 就要";
+    限量 限 要求 官方 平台 谢谢 麻烦 你 店铺 店里 和 与 跟 还有 都 也 就 这 那 商品 产品 系列 类 全部 最多 至多 发 发放 送 持续 快到了 要到了 到了 快到 马上 就要";
 
 const FILLER_EN: &str = "\
     we we're are is have has a an the big sale sales promo event coming for let's lets run do \
@@ -1972,7 +2676,7 @@ mod tests {
         assert_eq!(unclear("谢谢").unclear, ["谢谢"]);
         assert!(unclear("推广一下月饼").unclear[0].contains("预算"));
         let nu = unclear("中秋节快到了,月饼做个活动");
-        assert_eq!(nu.understood, ["活动背景:中秋"]);
+        assert_eq!(nu.understood, ["活动背景:中秋,09月09日起,7天"]);
         assert!(nu.unclear[0].starts_with("月饼做个活动(做什么活动"), "{nu:?}");
     }
 
@@ -1985,6 +2689,79 @@ mod tests {
         assert_eq!(b.tasks.len(), 1);
         assert_eq!(b.tasks[0].args["discount_pct"], 10);
         assert_eq!(b.tasks[0].args["name"], "双11全店 9折");
+    }
+
+    #[test]
+    fn festivals_without_a_date_are_the_next_one() {
+        // Today is 2026-11-24: this year's Mid-Autumn and National Day are past, Double 12 is not.
+        let mid_autumn = one("中秋大促:月饼8折");
+        assert_eq!((&mid_autumn.args["starts"], &mid_autumn.args["days"]), (&json!("2027-09-09"), &json!(7)));
+        let national = one("国庆节拖鞋7折");
+        assert_eq!((&national.args["starts"], &national.args["days"]), (&json!("2027-10-01"), &json!(7)));
+        let double12 = one("双12全场9折");
+        assert_eq!((&double12.args["starts"], &double12.args["days"]), (&json!("2026-12-12"), &json!(1)));
+        assert_eq!(one("双十一全场9折").args["starts"], "2027-11-11");
+        let black_friday = one("black friday: 20% off everything");
+        assert_eq!((&black_friday.args["starts"], &black_friday.args["days"]), (&json!("2026-11-27"), &json!(4)));
+        let new_year = one("春节年货节月饼9折");
+        assert_eq!((&new_year.args["starts"], &new_year.args["days"]), (&json!("2027-01-24"), &json!(14)));
+        // A length the owner gives ends a gift festival's sale on the day; a date they give wins.
+        let three = one("圣诞节水杯8折3天");
+        assert_eq!((&three.args["starts"], &three.args["days"]), (&json!("2026-12-23"), &json!(3)));
+        assert_eq!(one("下周中秋大促:月饼8折").args["starts"], "2026-11-30");
+        // A sale already under way starts today with the days it has left.
+        let when = When::Solar { month: 11, day: 20, before: 0, days: 7 };
+        assert_eq!(when.next_window(ctx().today, None), Some((ctx().today, 3)));
+    }
+
+    #[test]
+    fn details_in_later_clauses_complete_the_action_before() {
+        let sale = one("SL-001 限时秒杀 2 小时,秒杀价 12 元,限 50 件");
+        assert_eq!(sale.args, json!({"scope": ["SL-001"], "hours": 2, "quantity": 50, "price": 12}));
+        let sale = one("拖鞋限时秒杀,9折,3小时");
+        assert_eq!(sale.args, json!({"scope": "slippers", "hours": 3, "quantity": 100, "discount_pct": 10}));
+        let join = one("月饼报名双11官方大促,要求85折");
+        assert_eq!((&join.skill[..], &join.args["discount_pct"]), ("promo.join_campaign", &json!(15)));
+        let ads = one("给拖鞋投7天广告,每天100元");
+        assert_eq!(ads.args, json!({"daily_budget": 100, "days": 7, "products": "slippers"}));
+        assert!(unclear("SL-001 限时秒杀 2 小时").unclear[0].contains("秒杀价多少"));
+        assert!(unclear("秒杀价 12 元").unclear[0].contains("秒杀哪些商品"));
+        assert!(unclear("月饼报名双11").unclear[0].contains("要求几折"));
+        assert!(unclear("每天100元").unclear[0].contains("做什么用"));
+        // A discount that names its own products stays a discount of its own.
+        assert_eq!(plan("SL-001 限时秒杀 2 小时 12 元,月饼9折").tasks.len(), 2);
+    }
+
+    #[test]
+    fn orders_customers_messages_and_campaigns_are_read_by_id_as_written() {
+        let refund = one("给订单 D20261120-0012 退款 30 元");
+        assert_eq!(refund.args, json!({"order": "D20261120-0012", "amount": 30}));
+        assert_eq!(one("refund 12.5 on order #536365").args, json!({"order": "536365", "amount": 12.5}));
+        assert_eq!(one("给顾客 C0012 补偿 10 元").args, json!({"customer": "C0012", "value": 10}));
+        assert_eq!(one("tag customer 17850 as refund-risk").args, json!({"customer": "17850", "tag": "refund-risk"}));
+        assert_eq!(one("把消息 12 转给店主").args["message"], 12);
+        assert_eq!(one("回复消息 7").args, json!({"message": 7}));
+        assert_eq!(one("推广 #2 出价改成 1.5 元").args, json!({"campaign": 2, "bid": 1.5}));
+        assert_eq!(one("resume campaign 4").args, json!({"campaign": 4, "action": "resume"}));
+        // "推广 500 元" is a budget, not campaign #500.
+        assert_eq!(one("推广月饼 500 元").skill, "ops.create_ad_campaign");
+        // Refund rates are figures, not refunds.
+        assert_eq!(one("看看上周的退款率").skill, "analyst.sales_report");
+        assert!(unclear("退款 30 元").unclear[0].contains("哪个订单"));
+        assert!(unclear("给订单 D20261120-0012 退款").unclear[0].contains("退多少"));
+        assert!(unclear("把顾客 C0012 标记一下").unclear[0].contains("标记成什么"));
+    }
+
+    #[test]
+    fn dictated_listing_text_keeps_its_case_and_commas() {
+        let title = one("retitle CP-001 as Ceramic Mug, Large. Thanks");
+        assert_eq!(title.args, json!({"product": "CP-001", "title": "Ceramic Mug, Large"}));
+        let quoted = plan("把 CP-001 的标题改成「陶瓷马克杯,大容量」,然后做一张海报");
+        assert_eq!(quoted.tasks[0].args["title"], "陶瓷马克杯,大容量");
+        assert_eq!(quoted.tasks[1].skill, "design.banner");
+        let keywords = one("把 MC-001 的关键词改为 月饼,广式,礼盒");
+        assert_eq!(keywords.args, json!({"product": "MC-001", "keywords": "月饼,广式,礼盒"}));
+        assert!(unclear("标题改成 好杯子").unclear[0].contains("改哪个商品"));
     }
 
     #[test]

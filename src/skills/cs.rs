@@ -343,14 +343,20 @@ impl TypedSkill for Refund {
         if args.amount <= Money::ZERO {
             return Err(bad_args(Self::ID, format!("amount must be above zero, not ¥{}", args.amount.yuan_text())));
         }
-        let order = sqlx::query("SELECT id, total_fen, refunded_fen FROM orders WHERE shop_id = $1 AND order_no = $2")
-            .bind(cx.shop.id)
-            .bind(&args.order)
-            .fetch_optional(cx.read())
-            .await?
-            .ok_or_else(|| bad_args(Self::ID, format!("no order `{}` in this shop", args.order)))?;
+        // The order number as typed, or else in any letter case (an exact match wins).
+        let order = sqlx::query(
+            "SELECT id, order_no, total_fen, refunded_fen FROM orders \
+             WHERE shop_id = $1 AND (order_no = $2 OR order_no = $2 COLLATE NOCASE) \
+             ORDER BY order_no = $2 DESC LIMIT 1",
+        )
+        .bind(cx.shop.id)
+        .bind(args.order.trim())
+        .fetch_optional(cx.read())
+        .await?
+        .ok_or_else(|| bad_args(Self::ID, format!("no order `{}` in this shop", args.order)))?;
         let (order_id, total, refunded): (i64, i64, i64) =
             (order.get("id"), order.get("total_fen"), order.get("refunded_fen"));
+        let args = RefundArgs { order: order.get("order_no"), ..args };
         let refundable = Money::from_fen(total - refunded);
         // Customers who keep getting money back (仅退款 repeaters) are the owner's call.
         let (customer_id, code): (i64, String) = sqlx::query_as(
@@ -492,7 +498,8 @@ impl TypedSkill for TagCustomer {
         if tag.is_empty() || tag.len() > 32 || !tag.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
             return Err(bad_args(Self::ID, "a tag is 1 to 32 letters, digits, `-` or `_`"));
         }
-        let (id, tags) = customer(cx, Self::ID, &args.customer).await?;
+        let (id, tags, code) = customer(cx, Self::ID, &args.customer).await?;
+        let args = TagArgs { customer: code, ..args };
         let mut all: Vec<String> = tags.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect();
         let added = !all.contains(&tag);
         if added {
@@ -535,7 +542,8 @@ impl TypedSkill for Compensate {
         if args.value <= Money::ZERO {
             return Err(bad_args(Self::ID, "value must be above zero"));
         }
-        let (id, _) = customer(cx, Self::ID, &args.customer).await?;
+        let (id, _, code) = customer(cx, Self::ID, &args.customer).await?;
+        let args = CompensateArgs { customer: code, ..args };
         // Credit is money the shop gives: it is capped like a coupon and paid from the budget.
         let spend = crate::policy::Spend::spread(format!("compensation {}", args.customer), args.value, cx.today, 1);
         let intent = Intent { coupon_value: Some(args.value), spend: Some(spend), ..Intent::default() };
@@ -563,13 +571,17 @@ impl TypedSkill for Compensate {
     }
 }
 
-/// A customer of the shop by code: its id and tags, or a clear error.
-async fn customer(cx: &mut Cx<'_>, skill: &str, code: &str) -> Result<(i64, String), Halt> {
-    let row: Option<(i64, String)> = sqlx::query_as("SELECT id, tags FROM customers WHERE shop_id = $1 AND code = $2")
-        .bind(cx.shop.id)
-        .bind(code)
-        .fetch_optional(cx.read())
-        .await?;
+/// A customer of the shop by code (in any letter case; an exact match wins): its id, tags
+/// and code as stored, or a clear error.
+async fn customer(cx: &mut Cx<'_>, skill: &str, code: &str) -> Result<(i64, String, String), Halt> {
+    let row: Option<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, tags, code FROM customers WHERE shop_id = $1 AND (code = $2 OR code = $2 COLLATE NOCASE) \
+         ORDER BY code = $2 DESC LIMIT 1",
+    )
+    .bind(cx.shop.id)
+    .bind(code.trim())
+    .fetch_optional(cx.read())
+    .await?;
     row.ok_or_else(|| bad_args(skill, format!("no customer `{code}` in this shop")))
 }
 

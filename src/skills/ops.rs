@@ -466,10 +466,17 @@ impl TypedSkill for AdjustAdCampaign {
         .await?;
         let mut zh = vec![format!("推广「{name}」#{}", args.campaign)];
         let mut en = vec![format!("campaign \"{name}\" #{}", args.campaign)];
-        if new_status != status {
-            zh.push(if new_status == "paused" { "已暂停".into() } else { "已恢复".into() });
-            en.push(if new_status == "paused" { "paused".into() } else { "resumed".into() });
-        }
+        match (args.action, new_status != status) {
+            (Some(CampaignAction::Pause), true) => (zh.push("已暂停".into()), en.push("paused".into())),
+            (Some(CampaignAction::Resume), true) => (zh.push("已恢复".into()), en.push("resumed".into())),
+            (Some(CampaignAction::Pause), false) => {
+                (zh.push("本来就已暂停".into()), en.push("was already paused".into()))
+            }
+            (Some(CampaignAction::Resume), false) => {
+                (zh.push("本来就在投放".into()), en.push("was already running".into()))
+            }
+            (None, _) => ((), ()),
+        };
         if let Some(bid) = args.bid {
             zh.push(format!("出价 ¥{}", bid.short_text()));
             en.push(format!("bid ¥{}", bid.short_text()));

@@ -249,3 +249,40 @@ fn the_offline_planner_reads_the_newer_skill_families_in_chinese_and_english() {
     assert_ne!(code, 0);
     assert!(out.contains("哪个商品"), "a main image needs its product: {out}");
 }
+
+/// Every phrasing a skill file gives, in Chinese and English, is planned offline to that skill
+/// and runs through the gate on the demo shop: done, waiting for the owner or refused by a
+/// rule, never failed on its arguments.
+#[test]
+fn every_skill_phrasing_plans_offline_to_its_skill_and_runs() {
+    let home = Home::with_demo();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("skills");
+    let mut phrasings = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let file: toml::Table = toml::from_str(&text).unwrap();
+        let id = file["id"].as_str().unwrap().to_string();
+        for lang in ["zh", "en"] {
+            let said = file["phrasings"][lang].as_array().unwrap_or_else(|| panic!("{id} has {lang} phrasings"));
+            assert!(!said.is_empty(), "{id} has {lang} phrasings");
+            phrasings.extend(said.iter().map(|p| (id.clone(), p.as_str().unwrap().to_string())));
+        }
+    }
+    let skills: std::collections::BTreeSet<_> = phrasings.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(skills.len(), 27);
+    // Ending a promotion needs promotions to end: a shop of its own with three of them.
+    let ending = Home::with_demo();
+    for scope in ["towels", "cups", "storage_boxes"] {
+        let args = format!(r#"{{"discount_pct": 5, "scope": "{scope}"}}"#);
+        let (code, out, err) = ending.run(&["do", "promo.create_discount", "--args", &args]);
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    for (skill, request) in &phrasings {
+        let home = if skill == "promo.end" { &ending } else { &home };
+        let report = home.json(&["chat", request, "--json"]);
+        let tasks = report["tasks"].as_array().unwrap_or_else(|| panic!("{request}: {report:#}"));
+        let task = tasks.iter().find(|t| t["skill"] == *skill).unwrap_or_else(|| panic!("{request}: {report:#}"));
+        let status = task["status"].as_str().unwrap();
+        assert!(["done", "pending", "denied"].contains(&status), "{request}: {task:#}");
+    }
+}
