@@ -180,10 +180,17 @@ impl TypedSkill for AdRoi {
         .bind(args.campaign)
         .fetch_all(cx.read())
         .await?;
-        if rows.is_empty() {
-            return Err(bad_args(Self::ID, "no such ad campaign in this shop"));
+        if let (true, Some(id)) = (rows.is_empty(), args.campaign) {
+            return Err(bad_args(Self::ID, format!("no ad campaign #{id} in this shop")));
         }
         cx.authorize(Intent::default()).await?;
+        if rows.is_empty() {
+            let summary = Text::new(
+                "还没有推广计划,没有投产比可算;可以让运营建一个,例如 推广预算500元",
+                "no ad campaigns yet, so no ROI to report; ask operations for one, e.g. ad budget 500",
+            );
+            return Ok(Outcome::new(summary, serde_json::json!({"campaigns": []})));
+        }
         let mut items = Vec::new();
         let mut lines_zh = Vec::new();
         let mut lines_en = Vec::new();

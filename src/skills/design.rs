@@ -127,9 +127,9 @@ impl TypedSkill for ListingAudit {
             if !with_image.contains(&p.sku) {
                 problems.push(serde_json::json!({"problem": "missing_main_image"}));
             }
-            let length = p.title.chars().count();
-            if length > super::words::MAX_TITLE_CHARS {
-                problems.push(serde_json::json!({"problem": "title_too_long", "chars": length, "max": super::words::MAX_TITLE_CHARS}));
+            let width = super::words::title_width(&p.title);
+            if width > super::words::MAX_TITLE_WIDTH {
+                problems.push(serde_json::json!({"problem": "title_too_long", "width": width, "max": super::words::MAX_TITLE_WIDTH}));
             }
             let banned = super::words::banned_in(&format!("{}\n{keywords}\n{description}", p.title));
             if !banned.is_empty() {

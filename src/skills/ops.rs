@@ -232,7 +232,7 @@ impl TypedSkill for SetListed {
 pub struct UpdateListingArgs {
     /// The product's SKU (or a unique part of its title).
     pub product: String,
-    /// A new title (at most 30 characters).
+    /// A new title: at most 30 Chinese characters or 60 letters (a Chinese character counts two).
     #[serde(default)]
     pub title: Option<String>,
     /// Search keywords, comma-separated.
@@ -256,9 +256,15 @@ impl TypedSkill for UpdateListing {
             return Err(bad_args(Self::ID, "give a title, keywords or a description to change"));
         }
         if let Some(title) = &args.title
-            && (title.trim().is_empty() || title.chars().count() > super::words::MAX_TITLE_CHARS)
+            && (title.trim().is_empty() || super::words::title_width(title) > super::words::MAX_TITLE_WIDTH)
         {
-            return Err(bad_args(Self::ID, format!("a title has 1 to {} characters", super::words::MAX_TITLE_CHARS)));
+            return Err(bad_args(
+                Self::ID,
+                format!(
+                    "a title is 1 to {} wide: 30 Chinese characters, or 60 letters (a Chinese character counts two)",
+                    super::words::MAX_TITLE_WIDTH
+                ),
+            ));
         }
         let product = store::find_product(cx.read(), shop.id, &args.product)
             .await?

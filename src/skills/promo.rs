@@ -88,9 +88,11 @@ async fn discount(cx: &mut Cx<'_>, skill: &str, args: DiscountArgs) -> Result<Ou
         return Err(bad_args(skill, "discount_pct must be above 0 and below 100"));
     }
     let w = window(cx, skill, args.starts, args.days)?;
-    let scope = args.scope.resolve(cx.read(), shop.id, skill).await?;
+    let mut scope = args.scope.resolve(cx.read(), shop.id, skill).await?;
+    // Free items (a price of zero) have nothing to take off.
+    scope.products.retain(|p| p.price > Money::ZERO);
     if scope.products.is_empty() {
-        return Err(bad_args(skill, "the scope holds no listed product"));
+        return Err(bad_args(skill, "the scope holds no listed product with a price above zero"));
     }
     // The promotion price of each product, and the lowest price once it stacks with the
     // promotions overlapping its window: the margin floor is checked on the latter.
@@ -210,7 +212,7 @@ impl TypedSkill for CreateCoupon {
         let spend = Spend::spread(format!("coupon {name} × {}", args.quantity), total, w.start, w.days);
         // A coupon applies to every listed product, on top of whatever else runs in its window.
         let mut lines = Vec::new();
-        for p in store::products(cx.read(), shop.id).await?.into_iter().filter(|p| p.listed) {
+        for p in store::products(cx.read(), shop.id).await?.into_iter().filter(|p| p.listed && p.price > Money::ZERO) {
             let mut stack = stack::overlapping(cx.read(), shop.id, p.id, &w.starts_at, &w.ends_at).await?;
             stack.coupons.push((args.threshold, args.value));
             lines.push(PriceLine { sku: p.sku, cost: p.cost, price: stack.lowest(p.price) });
@@ -294,9 +296,10 @@ impl TypedSkill for FlashSale {
         if args.quantity == 0 || args.quantity > 100_000 {
             return Err(bad_args(Self::ID, "quantity must be between 1 and 100000"));
         }
-        let scope = args.scope.resolve(cx.read(), shop.id, Self::ID).await?;
+        let mut scope = args.scope.resolve(cx.read(), shop.id, Self::ID).await?;
+        scope.products.retain(|p| p.price > Money::ZERO);
         if scope.products.is_empty() {
-            return Err(bad_args(Self::ID, "the scope holds no listed product"));
+            return Err(bad_args(Self::ID, "the scope holds no listed product with a price above zero"));
         }
         let starts = cx.now;
         let ends = cx.now + chrono::Duration::hours(i64::from(args.hours));

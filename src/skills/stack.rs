@@ -37,10 +37,10 @@ impl Stack {
 }
 
 /// A coupon's value on one unit at `price`: all of it when one unit reaches the threshold, else
-/// an even share over the fewest units that do (rounded up).
+/// an even share over the fewest units that do (rounded up). A free unit has nothing to take off.
 fn coupon_share(price: i128, threshold: i128, value: i128) -> i128 {
     if price <= 0 {
-        return value;
+        return 0;
     }
     let units = ((threshold + price - 1) / price).max(1);
     (value + units - 1) / units
@@ -108,6 +108,12 @@ mod tests {
     fn shares_round_in_the_customers_favour() {
         // 3 units of 33.34 reach 100; 10.00 over 3 units is 3.334 → 3.34 off.
         assert_eq!(coupon_share(3_334, 10_000, 1_000), 334);
-        assert_eq!(coupon_share(0, 10_000, 1_000), 1_000);
+        // A free item takes no share: the coupon comes off the priced items of the order.
+        assert_eq!(coupon_share(0, 10_000, 1_000), 0);
+        assert_eq!(
+            Stack { percents: Vec::new(), coupons: vec![(Money::from_fen(5_000), Money::from_fen(500))] }
+                .lowest(Money::ZERO),
+            Money::ZERO
+        );
     }
 }

@@ -52,8 +52,15 @@ pub fn banned_in(text: &str) -> Vec<String> {
     found
 }
 
-/// A title longer than this many characters is cut off on the platforms (about 30 汉字).
-pub const MAX_TITLE_CHARS: usize = 30;
+/// The widest title the platforms show in full: 60 "bytes", where a Chinese character or any
+/// other wide character counts two and a Latin letter, digit or space one (30 汉字, or 60
+/// letters).
+pub const MAX_TITLE_WIDTH: usize = 60;
+
+/// A title's width as the platforms count it (see [`MAX_TITLE_WIDTH`]).
+pub fn title_width(title: &str) -> usize {
+    title.chars().map(|c| if c.is_ascii() || ('\u{00A0}'..'\u{1100}').contains(&c) { 1 } else { 2 }).sum()
+}
 
 #[cfg(test)]
 mod tests {
@@ -64,5 +71,13 @@ mod tests {
         assert_eq!(banned_in("全网最低价!销量第一,100%纯棉"), vec!["最低价", "第一", "全网最低", "100%"]);
         assert_eq!(banned_in("the BEST IN THE WORLD mug, #1 seller"), vec!["best in the world", "#1"]);
         assert!(banned_in("柔软舒适的居家拖鞋,四季可穿").is_empty());
+    }
+
+    #[test]
+    fn a_chinese_character_is_twice_as_wide_as_a_letter() {
+        assert_eq!(title_width("WHITE HANGING HEART T-LIGHT HOLDER"), 34);
+        assert_eq!(title_width("陶瓷马克杯 大容量"), 17);
+        assert_eq!(title_width("Café 咖啡杯"), 11);
+        assert!(title_width(&"杯".repeat(30)) <= MAX_TITLE_WIDTH && title_width(&"杯".repeat(31)) > MAX_TITLE_WIDTH);
     }
 }

@@ -87,7 +87,7 @@ async fn ad_roi_and_product_ranking_match_the_store() {
         };
         assert_eq!(c["roi_text"], want, "{c:#}");
     }
-    refused(&home, "analyst.ad_roi", r#"{"campaign": 99}"#, "no such ad campaign");
+    refused(&home, "analyst.ad_roi", r#"{"campaign": 99}"#, "no ad campaign #99");
 
     // The best seller of a fixed window, counted here from the order lines directly.
     let period = r#"{"period": {"from": "2026-11-01", "to": "2026-11-15"}, "by": "units", "top": 3}"#;
@@ -123,7 +123,7 @@ async fn listings_are_kept_free_of_banned_words_and_the_audit_finds_what_slipped
         &home,
         "ops.update_listing",
         &format!(r#"{{"product": "CP-001", "title": "{long}"}}"#),
-        "1 to 30 characters",
+        "30 Chinese characters, or 60 letters",
     );
     ok(
         &home,

@@ -172,3 +172,93 @@ async fn a_promotions_employee_talked_into_ninety_percent_off_is_refused_by_the_
     assert_eq!(home.count("SELECT COUNT(*) FROM promotions").await, 0);
     assert!(out.contains("✗"), "the task shows as refused: {out}");
 }
+
+/// The model path for the whole catalogue: a model plan with one task per skill, each done by
+/// its employee in a tool-calling loop, every call through the gate and into the log.
+#[tokio::test]
+async fn every_skill_works_from_the_model_path() {
+    let home = Home::with_demo();
+    let (order, price): (String, i64) = {
+        let pool = home.pool().await;
+        let order = "SELECT order_no FROM orders WHERE refunded_fen = 0 AND total_fen > 1000 ORDER BY id LIMIT 1";
+        let order = sqlx::query_scalar(order).fetch_one(&pool).await.unwrap();
+        let price = sqlx::query_scalar("SELECT price_fen FROM products WHERE sku = 'SB-001'").fetch_one(&pool).await;
+        (order, price.unwrap())
+    };
+    // A small raise, within the operator's price-change cap.
+    let raised = (price * 105 / 100) as f64 / 100.0;
+    let calls: Vec<(&str, &str, serde_json::Value)> = vec![
+        ("analyst", "analyst.sales_report", json!({"period": "last_week"})),
+        ("analyst", "analyst.product_ranking", json!({"period": "last_30_days", "by": "units"})),
+        ("analyst", "analyst.ad_roi", json!({})),
+        ("analyst", "analyst.inventory_forecast", json!({"scope": "all", "lead_time_days": 7})),
+        ("analyst", "analyst.customer_segments", json!({})),
+        ("analyst", "analyst.growth_score", json!({})),
+        ("analyst", "analyst.business_plan", json!({})),
+        ("design", "design.banner", json!({"theme": "双12", "discount_pct": 5, "scope": "towels"})),
+        ("design", "design.main_image", json!({"product": "MC-001"})),
+        ("design", "design.detail_copy", json!({"product": "TW-001"})),
+        ("design", "design.listing_audit", json!({})),
+        ("customer_service", "cs.reply", json!({"limit": 5})),
+        ("customer_service", "cs.refund", json!({"order": order, "amount": 5, "reason": "late delivery"})),
+        ("customer_service", "cs.compensate", json!({"customer": "C0012", "value": 5})),
+        ("customer_service", "cs.tag_customer", json!({"customer": "C0012", "tag": "vip"})),
+        ("customer_service", "cs.escalate", json!({"message": 12, "summary": "asks for a custom gift box"})),
+        ("ops", "ops.set_price", json!({"product": "SB-001", "price": raised})),
+        ("ops", "ops.set_listed", json!({"product": "SL-007", "listed": true})),
+        ("ops", "ops.update_listing", json!({"product": "CP-001", "title": "陶瓷马克杯 大容量"})),
+        ("ops", "ops.restock_plan", json!({"lead_time_days": 10})),
+        ("ops", "ops.create_ad_campaign", json!({"total_budget": 100, "days": 5, "products": "towels"})),
+        ("ops", "ops.adjust_ad_campaign", json!({"campaign": 2, "action": "pause"})),
+        ("promotions", "promo.create_discount", json!({"discount_pct": 5, "scope": "towels"})),
+        ("promotions", "promo.create_coupon", json!({"threshold": 100, "value": 5, "quantity": 10})),
+        ("promotions", "promo.flash_sale", json!({"scope": "SL-002", "discount_pct": 10, "quantity": 20, "hours": 2})),
+        ("promotions", "promo.join_campaign", json!({"campaign": "双12平台活动", "discount_pct": 5, "scope": "cups"})),
+        ("promotions", "promo.end", json!({"promotion": 1})),
+    ];
+    let tasks: Vec<serde_json::Value> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, (employee, skill, args))| {
+            // Ending a promotion waits for the ones made before it.
+            let depends_on: Vec<String> =
+                if *skill == "promo.end" { (23..27).map(|t| format!("t{t}")).collect() } else { Vec::new() };
+            json!({"id": format!("t{}", i + 1), "employee": employee, "skill": skill, "args": args,
+                   "depends_on": depends_on})
+        })
+        .collect();
+    let plan = json!({"tasks": tasks, "not_understood": []});
+    let model = FakeModel::with(vec![Reply::Content(plan.to_string())], vec![Reply::DoTheTask]);
+    let (code, out, err) = run(&home, &model, &["chat", "把店里的事都做一遍", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let tasks = report["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 27, "{report:#}");
+    for (_, skill, _) in &calls {
+        // A restock draft always waits for the owner; everything else here is within the rules.
+        let expected = if *skill == "ops.restock_plan" { "pending" } else { "done" };
+        let task = tasks.iter().find(|t| t["skill"] == *skill).unwrap_or_else(|| panic!("{skill}: {report:#}"));
+        assert_eq!(task["status"], expected, "{skill}: {task:#}");
+    }
+    // Each skill was called by the model as a tool, and each call is a step in the log.
+    let called: std::collections::BTreeSet<String> = model
+        .requests()
+        .iter()
+        .filter(|r| r.body["tools"].is_array())
+        .flat_map(|r| r.body["messages"].as_array().cloned().unwrap_or_default())
+        .flat_map(|m| m["tool_calls"].as_array().cloned().unwrap_or_default())
+        .map(|c| c["function"]["name"].as_str().unwrap().replace("__", "."))
+        .collect();
+    for (_, skill, _) in &calls {
+        // A call that waits for the owner ends the task at once: no later request carries it.
+        if *skill != "ops.restock_plan" {
+            assert!(called.contains(*skill), "{skill} was not called: {called:?}");
+        }
+        let sql = format!(
+            "SELECT COUNT(*) FROM work_log WHERE skill = '{skill}' AND kind IN ('effect', 'decision', 'approval')"
+        );
+        assert!(home.count(&sql).await >= 1, "{skill} is in the log");
+    }
+    assert_eq!(home.count("SELECT COUNT(*) FROM work_log WHERE kind = 'summary'").await, 27, "one line per task");
+    assert_eq!(home.count("SELECT COUNT(*) FROM approvals WHERE skill = 'ops.restock_plan'").await, 1);
+}
