@@ -745,7 +745,8 @@ async fn ledger(crew: &Crew, json: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let lang = crew.lang();
-    let money = |m: Money| format!("¥{}", m.short_text());
+    let sign = crate::money::currency_sign(&crew.shop().currency);
+    let money = |m: Money| format!("{sign}{}", m.short_text());
     println!(
         "{}",
         lang.pick(
@@ -1028,7 +1029,8 @@ async fn log(crew: &Crew, employee: Option<String>, since: Option<String>, json:
             (Some(p), None) => format!(" [#{p}]"),
             _ => String::new(),
         };
-        let money = e.amount.map(|m| format!("  ¥{}", m.short_text())).unwrap_or_default();
+        let sign = crate::money::currency_sign(&crew.shop().currency);
+        let money = e.amount.map(|m| format!("  {sign}{}", m.short_text())).unwrap_or_default();
         println!("{:>4} {when} {who}{task} · {}{money}", e.seq, e.summary);
     }
     Ok(ExitCode::SUCCESS)

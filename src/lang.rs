@@ -45,4 +45,9 @@ impl Text {
     pub fn get(&self, lang: Lang) -> &str {
         lang.pick(&self.zh, &self.en)
     }
+
+    /// Both languages with the money sign of the shop's currency (see [`crate::money::in_currency`]).
+    pub fn in_currency(&self, code: &str) -> Text {
+        Text { zh: crate::money::in_currency(&self.zh, code), en: crate::money::in_currency(&self.en, code) }
+    }
 }

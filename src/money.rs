@@ -55,6 +55,33 @@ fn decimal_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D:
     })
 }
 
+/// The sign written before an amount of a currency (ISO 4217 code): ¥ for yuan and yen, £, $,
+/// € …; a currency without a common sign is written as its code and a space ("CHF 12").
+pub fn currency_sign(code: &str) -> Cow<'static, str> {
+    let code = code.trim().to_ascii_uppercase();
+    Cow::Borrowed(match code.as_str() {
+        "CNY" | "RMB" | "JPY" | "" => "¥",
+        "GBP" => "£",
+        "USD" => "$",
+        "EUR" => "€",
+        "HKD" => "HK$",
+        "TWD" => "NT$",
+        "SGD" => "S$",
+        "AUD" => "A$",
+        "CAD" => "C$",
+        "KRW" => "₩",
+        "INR" => "₹",
+        _ => return Cow::Owned(format!("{code} ")),
+    })
+}
+
+/// Text the crew wrote with ¥ as its money sign, in the shop's currency instead. Only the
+/// crew's own sentences go through this (summaries, reasons, plans), never store content.
+pub fn in_currency(text: &str, code: &str) -> String {
+    let sign = currency_sign(code);
+    if sign == "¥" { text.to_string() } else { text.replace('¥', &sign) }
+}
+
 /// An amount of the shop's currency in minor units (fen). Never negative in arguments;
 /// differences may be negative.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

@@ -163,7 +163,7 @@ pub fn plan_offline(request: &str, ctx: &ShopContext) -> Planned {
     if let Some(line) = setting.describe(lang) {
         understood.push(line);
     }
-    understood.extend(actions.iter().map(|a| a.describe(lang, &setting)));
+    understood.extend(actions.iter().map(|a| crate::money::in_currency(&a.describe(lang, &setting), &ctx.currency)));
     if actions.is_empty() && unclear.is_empty() {
         unclear.push(request.trim().to_string());
     }

@@ -44,7 +44,7 @@ impl TypedSkill for SalesReport {
         let chart = svg::bar_chart(
             &format!("GMV {} – {}", c.from, c.to),
             &bars,
-            |fen| format!("¥{}", Money::from_fen(fen).short_text()),
+            |fen| format!("{}{}", crate::money::currency_sign(&cx.shop.currency), Money::from_fen(fen).short_text()),
             960,
             360,
         );

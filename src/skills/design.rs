@@ -187,13 +187,14 @@ impl TypedSkill for MainImage {
         .bind(&now)
         .fetch_optional(cx.read())
         .await?;
+        let sign = crate::money::currency_sign(&cx.shop.currency);
         let price_line = match promo {
             Some((price, _)) => format!(
-                "到手价 ¥{} · 原价 ¥{}",
+                "到手价 {sign}{} · 原价 {sign}{}",
                 crate::money::Money::from_fen(price).short_text(),
                 product.price.short_text()
             ),
-            None => format!("¥{}", product.price.short_text()),
+            None => format!("{sign}{}", product.price.short_text()),
         };
         let badge = promo.map(|(_, bp)| Pct::from_bp(bp).zhe_text());
         let art = svg::banner(&svg::Banner {
@@ -248,7 +249,7 @@ impl TypedSkill for DetailCopy {
             format!("# {}", product.title),
             String::new(),
             format!("- 类目:{}", product.category),
-            format!("- 价格:¥{}", product.price.short_text()),
+            format!("- 价格:{}{}", crate::money::currency_sign(&shop.currency), product.price.short_text()),
             format!("- {} 小时内发货,{} 天无理由退换", shop.ship_within_hours, shop.return_days),
         ];
         if product.stock > 0 {

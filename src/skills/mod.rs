@@ -396,7 +396,15 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
         authorized: false,
         spend: None,
     };
-    let result = skill.run_json(&mut cx, req.args.clone()).await;
+    // The crew writes money with ¥; the owner reads it in the shop's currency.
+    let result = match skill.run_json(&mut cx, req.args.clone()).await {
+        Ok(outcome) => Ok(Outcome { summary: outcome.summary.in_currency(&env.shop.currency), ..outcome }),
+        Err(Halt::Denied(v)) => Err(Halt::Denied(Verdict { reason: v.reason.in_currency(&env.shop.currency), ..v })),
+        Err(Halt::NeedsApproval(v)) => {
+            Err(Halt::NeedsApproval(Verdict { reason: v.reason.in_currency(&env.shop.currency), ..v }))
+        }
+        Err(halt) => Err(halt),
+    };
     let (authorized, spend) = (cx.authorized, cx.spend.take());
     let base = |kind: Kind, summary: String| NewEntry {
         actor: req.actor,

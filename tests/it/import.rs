@@ -150,3 +150,70 @@ async fn products_import_with_canonical_headers_and_updates_in_place() {
     assert_eq!(report["default_margin_used"], 1);
     assert_eq!(home.count("SELECT cost_fen FROM products WHERE sku = 'NEW-2'").await, 660, "¥9.90 / 1.5");
 }
+
+/// Every skill on the imported real data (a UK shop, in pounds), the day after its last
+/// order: each is done, waits for the owner or is refused by a rule, and money reads in £.
+#[test]
+fn every_skill_works_on_the_imported_shop_in_its_currency() {
+    let home = empty_shop();
+    let (code, out, err) = import(&home, &sample());
+    assert_eq!(code, 0, "{out}{err}");
+    let calls: &[(&str, &str, &str)] = &[
+        ("analyst.sales_report", r#"{"period": "yesterday"}"#, "done"),
+        ("analyst.product_ranking", r#"{"period": "last_7_days", "by": "gmv"}"#, "done"),
+        ("analyst.ad_roi", "{}", "done"),
+        ("analyst.inventory_forecast", r#"{"scope": "all"}"#, "done"),
+        ("analyst.customer_segments", "{}", "done"),
+        ("analyst.growth_score", "{}", "done"),
+        ("analyst.business_plan", "{}", "done"),
+        ("design.banner", r#"{"theme": "Christmas", "discount_pct": 10, "scope": "85123A"}"#, "done"),
+        ("design.main_image", r#"{"product": "85123A"}"#, "done"),
+        ("design.detail_copy", r#"{"product": "85123A"}"#, "done"),
+        ("design.listing_audit", "{}", "done"),
+        ("cs.reply", r#"{"limit": 5}"#, "done"),
+        ("cs.refund", r#"{"order": "536365", "amount": 2, "reason": "one holder arrived broken"}"#, "done"),
+        ("cs.compensate", r#"{"customer": "17850", "value": 2}"#, "done"),
+        ("cs.tag_customer", r#"{"customer": "17850", "tag": "wholesale"}"#, "done"),
+        ("cs.escalate", r#"{"customer": "17850", "summary": "asks for trade prices"}"#, "done"),
+        ("ops.set_price", r#"{"product": "85123A", "price": 2.65}"#, "done"),
+        ("ops.set_listed", r#"{"product": "71053", "listed": false}"#, "done"),
+        ("ops.update_listing", r#"{"product": "85123A", "title": "White hanging heart T-light holder"}"#, "done"),
+        ("ops.restock_plan", r#"{"lead_time_days": 14}"#, "pending"),
+        ("ops.create_ad_campaign", r#"{"total_budget": 50, "days": 5, "products": "85123A"}"#, "done"),
+        ("ops.adjust_ad_campaign", r#"{"campaign": 1, "bid": 0.5}"#, "done"),
+        ("promo.create_discount", r#"{"discount_pct": 10, "scope": "85123A"}"#, "done"),
+        // Products priced at zero in the data (free items) do not block a coupon.
+        ("promo.create_coupon", r#"{"threshold": 50, "value": 5, "quantity": 10}"#, "done"),
+        ("promo.flash_sale", r#"{"scope": "22632", "discount_pct": 10, "quantity": 20, "hours": 2}"#, "done"),
+        ("promo.join_campaign", r#"{"campaign": "Boxing Day", "discount_pct": 10, "scope": "22633"}"#, "done"),
+        ("promo.end", r#"{"promotion": 1}"#, "done"),
+    ];
+    assert_eq!(calls.len(), 27);
+    for (skill, args, expected) in calls {
+        let out = home
+            .cmd()
+            .env("SHOPCREW_NOW", "2010-12-03T10:00:00Z")
+            .args(["--lang", "en", "do", skill, "--args", args, "--json"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let report: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{skill}: {text}{}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(report["status"], *expected, "{skill}: {report:#}");
+        let summary = report["summary"].as_str().unwrap();
+        assert!(!summary.contains('¥'), "{skill} speaks pounds: {summary}");
+    }
+    // The figures name the currency where they show money.
+    let report = home.json(&[
+        "--lang",
+        "en",
+        "do",
+        "analyst.sales_report",
+        "--args",
+        r#"{"period": {"from": "2010-12-01", "to": "2010-12-02"}}"#,
+        "--json",
+    ]);
+    assert!(report["summary"].as_str().unwrap().contains("GMV £"), "{report:#}");
+    let chart = std::fs::read_to_string(home.path().join(report["files"][0].as_str().unwrap())).unwrap();
+    assert!(chart.contains('£') && !chart.contains('¥'), "the chart's labels are in pounds");
+}
