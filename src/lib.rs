@@ -26,6 +26,7 @@ pub mod money;
 pub mod perms;
 pub mod plan;
 pub mod planner;
+pub mod png;
 pub mod policy;
 pub mod skills;
 pub mod store;

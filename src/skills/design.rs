@@ -78,16 +78,19 @@ impl TypedSkill for Banner {
         let digest = hex::encode(Sha256::digest(art.as_bytes()));
         let file_name = format!("banner-{}-{}.svg", cx.today, &digest[..8]);
         cx.authorize(Intent::default()).await?;
-        let path = cx.save_asset("banner", &format!("{theme} {headline}"), &file_name, art.as_bytes()).await?;
+        let title = format!("{theme} {headline}");
+        let path = cx.save_asset("banner", &title, &file_name, art.as_bytes()).await?;
+        let png = save_png(cx, "banner", &title, &file_name, &art).await?;
         let summary = Text::new(
             format!("已生成「{theme}」海报:{headline} → {path}"),
             format!("drew the {theme} banner \"{headline}\" → {path}"),
         );
         let mut outcome = Outcome::new(
             summary,
-            serde_json::json!({"theme": theme, "headline": headline, "subline": subline, "badge": badge, "path": path, "sha256": digest}),
+            serde_json::json!({"theme": theme, "headline": headline, "subline": subline, "badge": badge, "path": path, "sha256": digest, "png": png}),
         );
         outcome.files.push(path);
+        outcome.files.extend(png);
         Ok(outcome)
     }
 }
@@ -207,12 +210,15 @@ impl TypedSkill for MainImage {
         let file_name = format!("main-{}-{}.svg", product.sku, &digest[..8]);
         cx.authorize(Intent::default()).await?;
         let path = cx.save_asset("main_image", &product.sku, &file_name, art.as_bytes()).await?;
+        let png = save_png(cx, "main_image", &product.sku, &file_name, &art).await?;
         let summary = Text::new(
             format!("已生成 {} 的主图:{price_line} → {path}", product.sku),
             format!("drew the main image of {}: {price_line} → {path}", product.sku),
         );
-        let mut outcome = Outcome::new(summary, serde_json::json!({"sku": product.sku, "path": path, "badge": badge}));
+        let mut outcome =
+            Outcome::new(summary, serde_json::json!({"sku": product.sku, "path": path, "badge": badge, "png": png}));
         outcome.files.push(path);
+        outcome.files.extend(png);
         Ok(outcome)
     }
 }
@@ -270,4 +276,14 @@ impl TypedSkill for DetailCopy {
         outcome.files.push(path);
         Ok(outcome)
     }
+}
+
+/// A PNG copy of the art beside its SVG, where a font here draws Chinese; its path, or `None`.
+async fn save_png(cx: &mut Cx<'_>, kind: &str, title: &str, svg_name: &str, art: &str) -> Result<Option<String>, Halt> {
+    let Some(png) = crate::png::render(art)? else {
+        tracing::info!("no installed font draws Chinese; {svg_name} has no PNG copy");
+        return Ok(None);
+    };
+    let name = format!("{}.png", svg_name.trim_end_matches(".svg"));
+    Ok(Some(cx.save_asset(kind, title, &name, &png).await?))
 }

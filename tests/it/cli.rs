@@ -38,7 +38,10 @@ async fn mid_autumn_chat_creates_the_discount_and_banner_and_stages_the_campaign
     // The banner is a real SVG file in the home's assets, recorded with its hash.
     let path: String = {
         let pool = home.pool().await;
-        sqlx::query_scalar("SELECT path FROM assets WHERE kind = 'banner'").fetch_one(&pool).await.unwrap()
+        sqlx::query_scalar("SELECT path FROM assets WHERE kind = 'banner' AND path LIKE '%.svg'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
     };
     assert!(out.contains(&path), "the banner path is shown to the owner:\n{out}");
     let svg = std::fs::read_to_string(home.path().join(&path)).unwrap();
@@ -110,7 +113,7 @@ async fn approving_a_staged_task_runs_the_tasks_that_waited_on_it_once() {
     assert_eq!(resumed.len(), 1, "{approved:#}");
     assert_eq!((resumed[0]["task_id"].as_str(), resumed[0]["status"].as_str()), (Some("t2"), Some("done")));
     assert_eq!(home.count("SELECT COUNT(*) FROM promotions WHERE discount_bp = 2000").await, 1);
-    assert_eq!(home.count("SELECT COUNT(*) FROM assets WHERE kind = 'banner'").await, 1);
+    assert_eq!(home.count("SELECT COUNT(*) FROM assets WHERE kind = 'banner' AND path LIKE '%.svg'").await, 1);
     assert_eq!(home.count("SELECT COUNT(*) FROM approvals WHERE status = 'pending'").await, 1);
 
     // Approving the campaign resumes nothing more: the banner is made once.
@@ -118,7 +121,7 @@ async fn approving_a_staged_task_runs_the_tasks_that_waited_on_it_once() {
     let approved = home.json(&["approvals", "approve", &campaign, "--json"]);
     assert_eq!(approved["status"], "done", "{approved:#}");
     assert_eq!(approved["resumed"], serde_json::json!([]));
-    assert_eq!(home.count("SELECT COUNT(*) FROM assets WHERE kind = 'banner'").await, 1);
+    assert_eq!(home.count("SELECT COUNT(*) FROM assets WHERE kind = 'banner' AND path LIKE '%.svg'").await, 1);
     let (code, _, _) = home.run(&["log", "verify"]);
     assert_eq!(code, 0);
 }

@@ -218,6 +218,19 @@ async fn main_images_and_detail_copy_are_assets_and_satisfy_the_audit() {
     let path = image["files"][0].as_str().unwrap();
     let svg = std::fs::read_to_string(home.path().join(path)).unwrap();
     assert!(svg.contains("8折") && svg.contains("到手价 ¥60"), "the promotion shows on the image");
+    // A PNG copy beside it where a font here draws Chinese (CI installs one).
+    match image["details"]["png"].as_str() {
+        Some(png) => {
+            assert_eq!(image["files"][1], png);
+            assert!(std::fs::read(home.path().join(png)).unwrap().starts_with(b"\x89PNG"), "{png} is a PNG");
+        }
+        None if shopcrew::png::chinese_font().is_none() => {
+            eprintln!(
+                "SKIPPED: no installed font draws Chinese, so the main image has no PNG (install fonts-wqy-zenhei)"
+            );
+        }
+        None => panic!("a Chinese font is installed but no PNG was drawn: {image:#}"),
+    }
     let audit = ok(&home, "design.listing_audit", r#"{"scope": "MC-001"}"#);
     assert_eq!(audit["details"]["findings"], serde_json::json!([]), "MC-001 has its main image now");
 
