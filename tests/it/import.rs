@@ -203,6 +203,19 @@ fn every_skill_works_on_the_imported_shop_in_its_currency() {
         let summary = report["summary"].as_str().unwrap();
         assert!(!summary.contains('¥'), "{skill} speaks pounds: {summary}");
     }
+    // The offline planner reads the imported shop's own SKUs, orders and customers.
+    for (request, skill) in [
+        ("85123A 9折", "promo.create_discount"),
+        ("给订单 536366 退款 1 元", "cs.refund"),
+        ("tag customer 17850 as repeat-buyer", "cs.tag_customer"),
+        ("make a main image for 85123A", "design.main_image"),
+    ] {
+        let plan = home.json(&["plan", request, "--json"]);
+        assert_eq!(plan["tasks"][0]["skill"], skill, "{request}: {plan:#}");
+    }
+    let report = home.json(&["--lang", "en", "chat", "refund 1 on order 536366", "--json"]);
+    assert_eq!(report["tasks"][0]["status"], "done", "{report:#}");
+    assert!(report["tasks"][0]["summary"].as_str().unwrap().contains("£1"), "{report:#}");
     // The figures name the currency where they show money.
     let report = home.json(&[
         "--lang",
