@@ -458,6 +458,129 @@ fn cover(sku: String, title: String, category: String, stock: i64, units_sold: i
     Cover { sku, title, category, stock, units_sold, daily_velocity_milli, days_of_cover, risk, suggested_reorder }
 }
 
+/// What the analyst sees when looking the shop over: the week's sales against the week
+/// before, stock running out, open customer messages, slow sellers and weak campaigns, in
+/// both languages, with the tasks that would address each (plan JSON tasks).
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnosis {
+    pub sales: SalesReport,
+    pub zh: Vec<String>,
+    pub en: Vec<String>,
+    pub tasks: Vec<serde_json::Value>,
+}
+
+/// Looks the shop over as of `today` (the business plan and the owner report both start here).
+pub async fn diagnose(
+    conn: &mut SqliteConnection,
+    shop_id: i64,
+    tz: Tz,
+    today: NaiveDate,
+) -> Result<Diagnosis, AnalyticsError> {
+    let sales = sales_report(conn, shop_id, tz, &Period::Last7Days, today).await?;
+    let covers = inventory_cover(conn, shop_id, tz, today, 30, 7, None).await?;
+    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE shop_id = $1 AND status = 'open'")
+        .bind(shop_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let weak: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, name FROM ad_campaigns WHERE shop_id = $1 AND status = 'active' AND spend_fen > 0 \
+         AND attributed_gmv_fen < 3 * spend_fen ORDER BY id",
+    )
+    .bind(shop_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let stock_out: Vec<&Cover> = covers.iter().filter(|c| matches!(c.risk, Risk::StockOut)).collect();
+    let mut slow: Vec<&Cover> = covers.iter().filter(|c| c.stock > 0 && c.units_sold <= 2).collect();
+    slow.sort_by(|a, b| a.units_sold.cmp(&b.units_sold).then_with(|| b.stock.cmp(&a.stock)));
+
+    let mut zh = vec![format!(
+        "近 7 天 GMV ¥{}({}),订单 {}",
+        sales.current.gmv.short_text(),
+        change_text(sales.gmv_change_bp),
+        sales.current.orders
+    )];
+    let mut en = vec![format!(
+        "last 7 days GMV ¥{} ({}), {} orders",
+        sales.current.gmv.short_text(),
+        change_text(sales.gmv_change_bp),
+        sales.current.orders
+    )];
+    let mut tasks = Vec::new();
+    let mut add = |employee: &str, skill: &str, args: serde_json::Value| {
+        let id = format!("t{}", tasks.len() + 1);
+        tasks.push(serde_json::json!({"id": id, "employee": employee, "skill": skill, "args": args, "depends_on": []}));
+    };
+    if !stock_out.is_empty() {
+        zh.push(format!("{} 个商品快断货", stock_out.len()));
+        en.push(format!("{} products about to run out", stock_out.len()));
+        add("ops", "ops.restock_plan", serde_json::json!({"lead_time_days": 7}));
+    }
+    if open > 0 {
+        zh.push(format!("{open} 条买家消息未回复"));
+        en.push(format!("{open} customer messages unanswered"));
+        add("customer_service", "cs.reply", serde_json::json!({"limit": open.min(50)}));
+    }
+    if !slow.is_empty() {
+        let skus: Vec<String> = slow.iter().take(3).map(|c| c.sku.clone()).collect();
+        zh.push(format!("滞销:{}", skus.join("、")));
+        en.push(format!("slow sellers: {}", skus.join(", ")));
+        add("promotions", "promo.create_discount", serde_json::json!({"discount_pct": 10, "scope": skus, "days": 7}));
+    }
+    for (id, name) in &weak {
+        zh.push(format!("推广「{name}」投产比低于 1 : 3"));
+        en.push(format!("campaign \"{name}\" returns less than 1 : 3"));
+        add("ops", "ops.adjust_ad_campaign", serde_json::json!({"campaign": id, "action": "pause"}));
+    }
+    Ok(Diagnosis { sales, zh, en, tasks })
+}
+
+/// One ad campaign's return: attributed GMV against spend.
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignRoi {
+    pub campaign: i64,
+    pub name: String,
+    pub status: String,
+    pub spend: Money,
+    pub attributed_gmv: Money,
+    /// Attributed GMV per unit spent, to one decimal; `None` before any spend.
+    pub roi: Option<f64>,
+    /// As the owner reads it: "1 : 43", or "—".
+    pub roi_text: String,
+}
+
+/// Every ad campaign's return (one campaign's with `campaign`), oldest first.
+pub async fn campaign_roi(
+    conn: &mut SqliteConnection,
+    shop_id: i64,
+    campaign: Option<i64>,
+) -> Result<Vec<CampaignRoi>, sqlx::Error> {
+    let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT id, name, status, spend_fen, attributed_gmv_fen FROM ad_campaigns \
+         WHERE shop_id = $1 AND ($2 IS NULL OR id = $2) ORDER BY id",
+    )
+    .bind(shop_id)
+    .bind(campaign)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(campaign, name, status, spend, gmv)| {
+            // Integer tenths, shown as a decimal: "1 : 43.5".
+            let roi = (spend > 0).then(|| (i128::from(gmv) * 10 / i128::from(spend)) as f64 / 10.0);
+            let roi_text = roi.map_or_else(|| "—".to_string(), |r| format!("1 : {r}"));
+            CampaignRoi {
+                campaign,
+                name,
+                status,
+                spend: Money::from_fen(spend),
+                attributed_gmv: Money::from_fen(gmv),
+                roi,
+                roi_text,
+            }
+        })
+        .collect())
+}
+
 /// A change in basis points as a signed percentage with one decimal: "+12.5%", "-3.0%",
 /// "0.0%", or "n/a" when there is nothing to compare with. Rounded half away from zero.
 pub fn change_text(bp: Option<i64>) -> String {

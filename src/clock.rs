@@ -30,6 +30,25 @@ impl Clock for FixedClock {
     }
 }
 
+/// A clock that moves only when told to: a simulated week of autopilot runs in seconds.
+pub struct ManualClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(start: DateTime<Utc>) -> ManualClock {
+        ManualClock(std::sync::Mutex::new(start))
+    }
+
+    pub fn set(&self, t: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = t;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 pub type SharedClock = Arc<dyn Clock>;
 
 /// The stored form of a time: `2026-11-24T08:00:00Z`.

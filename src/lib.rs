@@ -28,9 +28,13 @@ pub mod plan;
 pub mod planner;
 pub mod png;
 pub mod policy;
+pub mod report;
+pub mod schedule;
+pub mod serve;
 pub mod skills;
 pub mod store;
 pub mod svg;
+pub mod webhook;
 pub mod worker;
 pub mod worklog;
 

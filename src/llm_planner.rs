@@ -43,7 +43,7 @@ pub async fn plan(
     context: &ShopContext,
     timezone: &str,
     request: &str,
-    check: &dyn Fn(&Plan) -> Result<()>,
+    check: &(dyn Fn(&Plan) -> Result<()> + Sync),
 ) -> Result<ModelPlanning> {
     let system = prompt(catalog, registry, context, timezone)?;
     let mut messages = vec![Message::System(system), Message::User(request.to_string())];

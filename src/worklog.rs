@@ -59,6 +59,10 @@ pub enum Kind {
     ModelCall,
     /// How an employee's task ended, in one line.
     Summary,
+    /// A schedule changed by the owner, or run, skipped or abandoned by the scheduler.
+    Schedule,
+    /// An owner report was written.
+    Report,
 }
 
 impl Kind {
@@ -74,6 +78,8 @@ impl Kind {
             Kind::Permission => "permission",
             Kind::ModelCall => "model_call",
             Kind::Summary => "summary",
+            Kind::Schedule => "schedule",
+            Kind::Report => "report",
         }
     }
 }
@@ -222,6 +228,8 @@ pub struct Filter {
     /// Entries at or after this UTC instant.
     pub since: Option<String>,
     pub plan_id: Option<i64>,
+    /// Entries after this sequence number.
+    pub after_seq: Option<i64>,
 }
 
 struct RawRow {
@@ -244,12 +252,13 @@ async fn raw_rows(conn: &mut SqliteConnection, shop_id: i64, filter: &Filter) ->
     let rows = sqlx::query(
         "SELECT seq, at, actor, kind, plan_id, task_id, employee, skill, summary, details, amount_fen, leaf_hash, \
          chain_hash FROM work_log WHERE shop_id = $1 AND ($2 IS NULL OR employee = $2) AND ($3 IS NULL OR at >= $3) \
-         AND ($4 IS NULL OR plan_id = $4) ORDER BY seq",
+         AND ($4 IS NULL OR plan_id = $4) AND ($5 IS NULL OR seq > $5) ORDER BY seq",
     )
     .bind(shop_id)
     .bind(&filter.employee)
     .bind(&filter.since)
     .bind(filter.plan_id)
+    .bind(filter.after_seq)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows

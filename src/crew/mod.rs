@@ -5,9 +5,13 @@
 //! action goes through `skills::run_step`, and every step lands in the work log.
 
 mod approvals;
+mod autopilot;
+mod notify;
 mod spend;
 
 pub use approvals::{Approval, Approved};
+pub use autopilot::{GRACE, ReportFiles, RunReport};
+pub use notify::{Delivery, Webhook, event_of};
 pub use spend::{AiSpend, CampaignSpend, EmployeeSpend, LedgerReport};
 
 use std::path::PathBuf;
@@ -55,11 +59,22 @@ pub struct Options {
     pub extra_skills: Vec<Arc<dyn Skill>>,
     /// The model to plan with; the offline planner when `None`.
     pub model: Option<ModelConfig>,
+    /// The time zone of a shop made now (schedules and reports run on its clock); Asia/Shanghai
+    /// when `None`.
+    pub timezone: Option<chrono_tz::Tz>,
 }
 
 impl Options {
     pub fn new(home: impl Into<PathBuf>, clock: SharedClock) -> Options {
-        Options { home: home.into(), shop: None, lang: None, clock, extra_skills: Vec::new(), model: None }
+        Options {
+            home: home.into(),
+            shop: None,
+            lang: None,
+            clock,
+            extra_skills: Vec::new(),
+            model: None,
+            timezone: None,
+        }
     }
 }
 
@@ -82,12 +97,12 @@ pub struct Crew {
 struct Inner {
     home: Home,
     db: Db,
-    catalog: Catalog,
-    registry: Registry,
+    catalog: Arc<Catalog>,
+    registry: Arc<Registry>,
     shop: Shop,
     perms: Perms,
     /// Signs the work log's checkpoints.
-    log_key: LogKey,
+    log_key: Arc<LogKey>,
     model: Option<ModelClient>,
     clock: SharedClock,
     lang: Lang,
@@ -132,6 +147,12 @@ impl Setup {
     }
 }
 
+/// A request planned and logged, not yet run.
+enum Recorded {
+    NotUnderstood(ChatResult),
+    Planned { plan_id: i64, plan: Plan, source: PlanSource },
+}
+
 /// The result of a chat request.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
@@ -153,23 +174,30 @@ impl Crew {
     /// Opens a home; on a home without any shop, sets up the demo shop first and returns
     /// what it did so the caller can say so.
     pub async fn open(opts: Options) -> Result<(Crew, Option<Setup>)> {
-        let home = Home::open(&opts.home)?;
-        let catalog = Catalog::load(home.root())?;
-        let registry = registry_for(&opts, &catalog)?;
-        let db = store::connect(&home.db_path()).await?;
-        let lang = opts.lang.unwrap_or_default();
-        let mut setup = None;
-        if store::shops(&db).await?.is_empty() {
-            let name = opts.shop.clone().unwrap_or_else(|| DEMO_SHOP.to_string());
-            setup = Some(create_shop(&db, &name, Some(DEMO_SEED), opts.clock.as_ref(), lang).await?);
+        let (base, setup) = Base::load(&opts).await?;
+        let shop = pick_shop(&base.db, opts.shop.as_deref()).await?;
+        let crew = base.crew(shop, &opts)?;
+        crew.install_default_schedules().await?;
+        Ok((crew, setup))
+    }
+
+    /// Opens every shop of a home (the demo shop on an empty one), sharing one database
+    /// pool, catalog and log key: what `shopcrew serve` runs.
+    pub async fn open_all(opts: Options) -> Result<(Vec<Crew>, Option<Setup>)> {
+        let (base, setup) = Base::load(&opts).await?;
+        let mut crews = Vec::new();
+        for shop in store::shops(&base.db).await? {
+            if opts.shop.as_ref().is_some_and(|wanted| wanted != &shop.name) {
+                continue;
+            }
+            let crew = base.crew(shop, &opts)?;
+            crew.install_default_schedules().await?;
+            crews.push(crew);
         }
-        let shop = pick_shop(&db, opts.shop.as_deref()).await?;
-        let policy = Policy::load_for_shop(&home.policies_dir(), &shop.name, &catalog)?;
-        let log_key = LogKey::load_or_create(&home.root().join("keys"))?;
-        let perms = Perms::new(policy);
-        let model = opts.model.map(ModelClient::new).transpose().map_err(|e| Error::Invalid(e.to_string()))?;
-        let inner = Inner { home, db, catalog, registry, shop, perms, log_key, model, clock: opts.clock, lang };
-        Ok((Crew { inner: Arc::new(inner) }, setup))
+        if crews.is_empty() {
+            pick_shop(&base.db, opts.shop.as_deref()).await?;
+        }
+        Ok((crews, setup))
     }
 
     /// `shopcrew init`: makes the home and a shop (the demo shop with `demo`).
@@ -183,7 +211,7 @@ impl Crew {
         // The key that signs the work log's checkpoints is made with the home.
         LogKey::load_or_create(&home.root().join("keys"))?;
         let lang = opts.lang.unwrap_or_default();
-        create_shop(&db, &name, demo.then_some(seed), opts.clock.as_ref(), lang).await
+        create_shop(&db, &name, demo.then_some(seed), &opts, lang).await
     }
 
     pub fn shop(&self) -> &Shop {
@@ -337,11 +365,23 @@ impl Crew {
 
     /// Plans and runs a request: logs the request and the plan, then executes it.
     pub async fn chat(&self, request: &str, progress: Arc<dyn Progress>) -> Result<ChatResult> {
+        match self.plan_and_record(request, Actor::Owner).await? {
+            Recorded::NotUnderstood(result) => Ok(result),
+            Recorded::Planned { plan_id, plan, source } => {
+                progress.planned(&plan, &source);
+                let tasks = executor::execute(self, &plan, plan_id, progress).await?;
+                Ok(ChatResult::Ran { plan_id, plan, tasks })
+            }
+        }
+    }
+
+    /// Plans a request and logs it (as said by `actor`) with its plan, which is stored to run.
+    async fn plan_and_record(&self, request: &str, actor: Actor) -> Result<Recorded> {
         let (planned, source) = self.plan(request).await?;
         let at = stamp(self.inner.clock.now());
         let shop_id = self.inner.shop.id;
         let mut tx = store::begin(&self.inner.db).await?;
-        let mut entry = NewEntry::new(Actor::Owner, Kind::Request, request.trim());
+        let mut entry = NewEntry::new(actor, Kind::Request, request.trim());
         entry.details = serde_json::json!({"request": request.trim()});
         worklog::append(&mut tx, shop_id, &at, &entry).await?;
         for call in &source.calls {
@@ -368,7 +408,8 @@ impl Crew {
                 entry.details = serde_json::json!({"understood": nu.understood, "unclear": nu.unclear});
                 worklog::append(&mut tx, shop_id, &at, &entry).await?;
                 tx.commit().await?;
-                return Ok(ChatResult::NotUnderstood { answer, understood: nu.understood, unclear: nu.unclear });
+                let (understood, unclear) = (nu.understood, nu.unclear);
+                return Ok(Recorded::NotUnderstood(ChatResult::NotUnderstood { answer, understood, unclear }));
             }
             Planned::Plan(plan) => plan,
         };
@@ -396,9 +437,7 @@ impl Crew {
         entry.details = serde_json::json!({"source": source.source, "plan": plan, "policy_version": version});
         worklog::append(&mut tx, shop_id, &at, &entry).await?;
         tx.commit().await?;
-        progress.planned(&plan, &source);
-        let tasks = executor::execute(self, &plan, plan_id, progress).await?;
-        Ok(ChatResult::Ran { plan_id, plan, tasks })
+        Ok(Recorded::Planned { plan_id, plan, source })
     }
 
     /// Runs a stored plan again, for instance after a crash or once a cause of failure is
@@ -723,6 +762,53 @@ impl Crew {
     }
 }
 
+/// What every shop of a home shares: files, catalog, skills, database and log key.
+struct Base {
+    home: Home,
+    catalog: Arc<Catalog>,
+    registry: Arc<Registry>,
+    db: Db,
+    log_key: Arc<LogKey>,
+    model: Option<ModelClient>,
+}
+
+impl Base {
+    /// Loads a home; on a home without any shop, sets up the demo shop and says so.
+    async fn load(opts: &Options) -> Result<(Base, Option<Setup>)> {
+        let home = Home::open(&opts.home)?;
+        let catalog = Catalog::load(home.root())?;
+        let registry = registry_for(opts, &catalog)?;
+        let db = store::connect(&home.db_path()).await?;
+        let mut setup = None;
+        if store::shops(&db).await?.is_empty() {
+            let name = opts.shop.clone().unwrap_or_else(|| DEMO_SHOP.to_string());
+            let lang = opts.lang.unwrap_or_default();
+            setup = Some(create_shop(&db, &name, Some(DEMO_SEED), opts, lang).await?);
+        }
+        let log_key = Arc::new(LogKey::load_or_create(&home.root().join("keys"))?);
+        let model = opts.model.clone().map(ModelClient::new).transpose().map_err(|e| Error::Invalid(e.to_string()))?;
+        let base = Base { home, catalog: Arc::new(catalog), registry: Arc::new(registry), db, log_key, model };
+        Ok((base, setup))
+    }
+
+    fn crew(&self, shop: Shop, opts: &Options) -> Result<Crew> {
+        let policy = Policy::load_for_shop(&self.home.policies_dir(), &shop.name, &self.catalog)?;
+        let inner = Inner {
+            home: self.home.clone(),
+            db: self.db.clone(),
+            catalog: self.catalog.clone(),
+            registry: self.registry.clone(),
+            shop,
+            perms: Perms::new(policy),
+            log_key: self.log_key.clone(),
+            model: self.model.clone(),
+            clock: opts.clock.clone(),
+            lang: opts.lang.unwrap_or_default(),
+        };
+        Ok(Crew { inner: Arc::new(inner) })
+    }
+}
+
 /// The built-in skills plus the integrator's, checked against the skill files.
 fn registry_for(opts: &Options, catalog: &Catalog) -> Result<Registry> {
     let mut registry = Registry::builtin();
@@ -756,13 +842,9 @@ async fn pick_shop(db: &Db, wanted: Option<&str>) -> Result<Shop> {
 
 /// Creates a shop (filled with the demo data when a seed is given) and logs it, in one
 /// transaction: a half-made shop never exists.
-async fn create_shop(
-    db: &Db,
-    name: &str,
-    seed: Option<u64>,
-    clock: &dyn crate::clock::Clock,
-    lang: Lang,
-) -> Result<Setup> {
+async fn create_shop(db: &Db, name: &str, seed: Option<u64>, opts: &Options, lang: Lang) -> Result<Setup> {
+    let clock = opts.clock.as_ref();
+    let tz = opts.timezone.unwrap_or(chrono_tz::Asia::Shanghai);
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         return Err(Error::Invalid(format!("shop name `{name}` must be letters, digits, `-` or `_`")));
     }
@@ -775,14 +857,16 @@ async fn create_shop(
         return Err(Error::ShopExists(name.into()));
     }
     let title = if seed.is_some() { DEMO_TITLE } else { name };
-    let shop_id: i64 =
-        sqlx::query_scalar("INSERT INTO shops (name, title, created_at) VALUES ($1, $2, $3) RETURNING id")
-            .bind(name)
-            .bind(title)
-            .bind(&at)
-            .fetch_one(&mut *tx)
-            .await?;
-    let today = local_date(chrono_tz::Asia::Shanghai, now);
+    let shop_id: i64 = sqlx::query_scalar(
+        "INSERT INTO shops (name, title, timezone, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(name)
+    .bind(title)
+    .bind(tz.name())
+    .bind(&at)
+    .fetch_one(&mut *tx)
+    .await?;
+    let today = local_date(tz, now);
     let summary = match seed {
         Some(seed) => Some(demo::populate(&mut tx, shop_id, seed, today).await?),
         None => None,

@@ -172,14 +172,8 @@ impl TypedSkill for AdRoi {
     type Args = AdRoiArgs;
 
     async fn run(&self, cx: &mut Cx<'_>, args: AdRoiArgs) -> Result<Outcome, Halt> {
-        let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
-            "SELECT id, name, status, spend_fen, attributed_gmv_fen FROM ad_campaigns \
-             WHERE shop_id = $1 AND ($2 IS NULL OR id = $2) ORDER BY id",
-        )
-        .bind(cx.shop.id)
-        .bind(args.campaign)
-        .fetch_all(cx.read())
-        .await?;
+        let shop_id = cx.shop.id;
+        let rows = analytics::campaign_roi(cx.read(), shop_id, args.campaign).await?;
         if let (true, Some(id)) = (rows.is_empty(), args.campaign) {
             return Err(bad_args(Self::ID, format!("no ad campaign #{id} in this shop")));
         }
@@ -191,27 +185,21 @@ impl TypedSkill for AdRoi {
             );
             return Ok(Outcome::new(summary, serde_json::json!({"campaigns": []})));
         }
-        let mut items = Vec::new();
-        let mut lines_zh = Vec::new();
-        let mut lines_en = Vec::new();
-        for (id, name, status, spend, gmv) in &rows {
-            // Attributed GMV per yuan spent, to one decimal: "1 : 43".
-            let ratio =
-                if *spend > 0 { Some((i128::from(*gmv) * 10 / i128::from(*spend)) as f64 / 10.0) } else { None };
-            let shown = ratio.map_or_else(|| "—".to_string(), |r| format!("1 : {r}"));
-            lines_zh.push(format!(
-                "#{id} {name} 花费 ¥{} 带来 ¥{},投产比 {shown}",
-                Money::from_fen(*spend).short_text(),
-                Money::from_fen(*gmv).short_text()
-            ));
-            lines_en.push(format!(
-                "#{id} {name}: ¥{} spent, ¥{} attributed, ROI {shown}",
-                Money::from_fen(*spend).short_text(),
-                Money::from_fen(*gmv).short_text()
-            ));
-            items.push(serde_json::json!({"campaign": id, "name": name, "status": status,
-                "spend": Money::from_fen(*spend), "attributed_gmv": Money::from_fen(*gmv), "roi": ratio, "roi_text": shown}));
-        }
+        let lines_zh: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                let (spend, gmv) = (r.spend.short_text(), r.attributed_gmv.short_text());
+                format!("#{} {} 花费 ¥{spend} 带来 ¥{gmv},投产比 {}", r.campaign, r.name, r.roi_text)
+            })
+            .collect();
+        let lines_en: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                let (spend, gmv) = (r.spend.short_text(), r.attributed_gmv.short_text());
+                format!("#{} {}: ¥{spend} spent, ¥{gmv} attributed, ROI {}", r.campaign, r.name, r.roi_text)
+            })
+            .collect();
+        let items = &rows;
         let summary = Text::new(lines_zh.join(";"), lines_en.join("; "));
         Ok(Outcome::new(summary, serde_json::json!({"campaigns": items})))
     }
@@ -488,69 +476,8 @@ impl TypedSkill for BusinessPlan {
     /// Nothing of it runs until then.
     async fn run(&self, cx: &mut Cx<'_>, _args: BusinessPlanArgs) -> Result<Outcome, Halt> {
         let (shop_id, tz, today) = (cx.shop.id, cx.shop.timezone, cx.today);
-        let sales = analytics::sales_report(cx.read(), shop_id, tz, &Period::Last7Days, today)
-            .await
-            .map_err(|e| bad_args(Self::ID, e.to_string()))?;
-        let covers = analytics::inventory_cover(cx.read(), shop_id, tz, today, 30, 7, None).await?;
-        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE shop_id = $1 AND status = 'open'")
-            .bind(shop_id)
-            .fetch_one(cx.read())
-            .await?;
-        let weak: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, name FROM ad_campaigns WHERE shop_id = $1 AND status = 'active' AND spend_fen > 0 \
-             AND attributed_gmv_fen < 3 * spend_fen ORDER BY id",
-        )
-        .bind(shop_id)
-        .fetch_all(cx.read())
-        .await?;
-        let stock_out: Vec<&analytics::Cover> = covers.iter().filter(|c| matches!(c.risk, Risk::StockOut)).collect();
-        let mut slow: Vec<&analytics::Cover> = covers.iter().filter(|c| c.stock > 0 && c.units_sold <= 2).collect();
-        slow.sort_by(|a, b| a.units_sold.cmp(&b.units_sold).then_with(|| b.stock.cmp(&a.stock)));
-
-        let mut diagnosis_zh = vec![format!(
-            "近 7 天 GMV ¥{}({}),订单 {}",
-            sales.current.gmv.short_text(),
-            change_text(sales.gmv_change_bp),
-            sales.current.orders
-        )];
-        let mut diagnosis_en = vec![format!(
-            "last 7 days GMV ¥{} ({}), {} orders",
-            sales.current.gmv.short_text(),
-            change_text(sales.gmv_change_bp),
-            sales.current.orders
-        )];
-        let mut tasks = Vec::new();
-        let mut add = |employee: &str, skill: &str, args: serde_json::Value| {
-            let id = format!("t{}", tasks.len() + 1);
-            tasks.push(
-                serde_json::json!({"id": id, "employee": employee, "skill": skill, "args": args, "depends_on": []}),
-            );
-        };
-        if !stock_out.is_empty() {
-            diagnosis_zh.push(format!("{} 个商品快断货", stock_out.len()));
-            diagnosis_en.push(format!("{} products about to run out", stock_out.len()));
-            add("ops", "ops.restock_plan", serde_json::json!({"lead_time_days": 7}));
-        }
-        if open > 0 {
-            diagnosis_zh.push(format!("{open} 条买家消息未回复"));
-            diagnosis_en.push(format!("{open} customer messages unanswered"));
-            add("customer_service", "cs.reply", serde_json::json!({"limit": open.min(50)}));
-        }
-        if !slow.is_empty() {
-            let skus: Vec<String> = slow.iter().take(3).map(|c| c.sku.clone()).collect();
-            diagnosis_zh.push(format!("滞销:{}", skus.join("、")));
-            diagnosis_en.push(format!("slow sellers: {}", skus.join(", ")));
-            add(
-                "promotions",
-                "promo.create_discount",
-                serde_json::json!({"discount_pct": 10, "scope": skus, "days": 7}),
-            );
-        }
-        for (id, name) in &weak {
-            diagnosis_zh.push(format!("推广「{name}」投产比低于 1 : 3"));
-            diagnosis_en.push(format!("campaign \"{name}\" returns less than 1 : 3"));
-            add("ops", "ops.adjust_ad_campaign", serde_json::json!({"campaign": id, "action": "pause"}));
-        }
+        let analytics::Diagnosis { zh: diagnosis_zh, en: diagnosis_en, tasks, .. } =
+            analytics::diagnose(cx.read(), shop_id, tz, today).await.map_err(|e| bad_args(Self::ID, e.to_string()))?;
         let plan = serde_json::json!({"request": format!("经营计划 {today}"), "tasks": tasks});
         let at = crate::clock::stamp(cx.now);
         let conn = cx.authorize(Intent::default()).await?;

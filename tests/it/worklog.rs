@@ -47,7 +47,8 @@ async fn editing_money_in_an_entry_is_detected() {
     let home = busy_home();
     tamper(
         &home,
-        "UPDATE work_log SET details = replace(details, '\"discount_pct\":10', '\"discount_pct\":50') WHERE seq = 2",
+        "UPDATE work_log SET details = replace(details, '\"discount_pct\":10', '\"discount_pct\":50') \
+         WHERE seq = (SELECT MIN(seq) FROM work_log WHERE details LIKE '%\"discount_pct\":10%')",
     )
     .await;
     let (code, _, err) = home.run(&["--lang", "en", "log", "verify"]);

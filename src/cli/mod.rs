@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
+mod autopilot;
+
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
@@ -53,6 +55,10 @@ pub enum Command {
         /// Seed of the demo shop; the same seed gives the same shop.
         #[arg(long, default_value_t = crate::crew::DEMO_SEED)]
         seed: u64,
+        /// The shop's time zone (IANA name, e.g. Asia/Shanghai, Europe/London, UTC): schedules
+        /// and reports follow its clock.
+        #[arg(long, value_parser = parse_tz)]
+        timezone: Option<chrono_tz::Tz>,
         #[arg(long)]
         json: bool,
     },
@@ -131,6 +137,40 @@ pub enum Command {
         #[arg(long, global = true)]
         json: bool,
     },
+    /// What the crew does on its own, and when (cron in the shop's time zone).
+    Schedule {
+        #[command(subcommand)]
+        action: Option<autopilot::ScheduleAction>,
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// Write the owner report (Markdown and a standalone HTML file) for yesterday or the last week.
+    Report {
+        /// day or week.
+        #[arg(long, default_value = "day")]
+        period: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Webhooks that tell the owner of reports, approvals waiting and denials.
+    Notify {
+        #[command(subcommand)]
+        action: Option<autopilot::NotifyAction>,
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// Run the schedules of every shop until stopped (Ctrl-C or SIGTERM).
+    Serve {
+        /// One pass: take up interrupted runs, run what is due, send notifications, exit.
+        #[arg(long)]
+        once: bool,
+        /// Seconds runs in progress may take to finish after a stop signal.
+        #[arg(long, default_value_t = 30)]
+        grace: u64,
+        /// Seconds between two webhook passes.
+        #[arg(long, default_value_t = 5)]
+        notify_every: u64,
+    },
     /// Read products or orders from a CSV file, all or nothing.
     Import {
         #[arg(value_enum)]
@@ -193,6 +233,12 @@ pub enum LogAction {
         #[arg(long)]
         json: bool,
     },
+}
+
+fn parse_tz(text: &str) -> std::result::Result<chrono_tz::Tz, String> {
+    text.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+        format!("`{text}` is not a time zone; use an IANA name such as Asia/Shanghai, Europe/London or UTC")
+    })
 }
 
 fn parse_pct(text: &str) -> std::result::Result<crate::money::Pct, String> {
@@ -304,8 +350,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let lang = cli.lang.or(request_lang).unwrap_or_default();
     let model = if cli.offline { None } else { crate::config::load(&cli.home, &|k| std::env::var(k).ok())? };
     let opts = Options { shop: cli.shop.clone(), lang: Some(lang), model, ..Options::new(cli.home.clone(), clock()?) };
-    if let Command::Init { demo, seed, json } = cli.command {
-        let setup = Crew::init(opts, demo, seed).await?;
+    if let Command::Init { demo, seed, timezone, json } = cli.command {
+        let setup = Crew::init(Options { timezone, ..opts }, demo, seed).await?;
         if json {
             print_json(&setup)?;
         } else {
@@ -319,6 +365,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Command::Serve { once, grace, notify_every } = cli.command {
+        let clock = opts.clock.clone();
+        return autopilot::serve(opts, clock, once, grace, notify_every).await;
     }
     let (crew, setup) = Crew::open(opts).await?;
     if let Some(setup) = &setup {
@@ -336,6 +386,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan { request, .. } => request.first().is_some_and(|w| w == "accept"),
         // Listing expires stale approvals, which is logged.
         Command::Approvals { .. } => true,
+        Command::Schedule { .. } | Command::Report { .. } | Command::Notify { .. } => true,
         Command::Perms { action, .. } => {
             !matches!(action, None | Some(PermsAction::Show { .. } | PermsAction::History))
         }
@@ -387,6 +438,14 @@ async fn dispatch(crew: &Crew, command: Command) -> Result<ExitCode> {
             ran(crew, &result, json)
         }
         Command::Ledger { json } => ledger(crew, json).await,
+        Command::Schedule { action, json } => {
+            autopilot::schedule(crew, action.unwrap_or(autopilot::ScheduleAction::List), json).await
+        }
+        Command::Report { period, json } => autopilot::report(crew, &period, json).await,
+        Command::Notify { action, json } => {
+            autopilot::notify(crew, action.unwrap_or(autopilot::NotifyAction::List), json).await
+        }
+        Command::Serve { .. } => Ok(ExitCode::SUCCESS),
         Command::Perms { action, json } => {
             perms(crew, action.unwrap_or(PermsAction::Show { employee: None }), json).await
         }
@@ -455,7 +514,7 @@ async fn dispatch(crew: &Crew, command: Command) -> Result<ExitCode> {
     }
 }
 
-fn print_json(value: &impl Serialize) -> Result<()> {
+pub(crate) fn print_json(value: &impl Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::Invalid(format!("cannot encode output: {e}")))?;
     println!("{text}");
     Ok(())
@@ -1006,7 +1065,7 @@ async fn log(crew: &Crew, employee: Option<String>, since: Option<String>, json:
     {
         return Err(Error::UnknownEmployee(e.clone()));
     }
-    let entries = crew.log(&Filter { employee, since, plan_id: None }).await?;
+    let entries = crew.log(&Filter { employee, since, ..Filter::default() }).await?;
     if json {
         print_json(&entries)?;
         return Ok(ExitCode::SUCCESS);
