@@ -4,6 +4,7 @@
 mod common;
 
 mod adversarial;
+mod autopilot;
 mod cli;
 mod demo;
 mod durability;
