@@ -533,6 +533,19 @@ pub async fn run_step(env: &Env<'_>, req: &StepRequest) -> Result<StepReport> {
                     .fetch_one(&mut *tx)
                     .await?,
                     };
+                    // The same action staged earlier by another plan (yesterday's scheduled
+                    // restock, say) gives way to this one: the owner decides on the newest.
+                    sqlx::query(
+                        "UPDATE approvals SET status = 'expired', decided_at = $1, note = $2 \
+                         WHERE shop_id = $3 AND digest = $4 AND status = 'pending' AND id <> $5",
+                    )
+                    .bind(&at)
+                    .bind(format!("superseded by #{id}"))
+                    .bind(env.shop.id)
+                    .bind(&digest)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                     let summary = match env.lang {
                         Lang::Zh => format!("等待店主批准 #{id}:{}(规则 {})", v.reason.zh, v.rule),
                         Lang::En => format!("waiting for owner approval #{id}: {} (rule {})", v.reason.en, v.rule),

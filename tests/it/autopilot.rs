@@ -146,7 +146,9 @@ async fn a_simulated_week_runs_every_schedule_at_shop_local_times_and_reports_re
     // The restock plans wait for the owner: autopilot staged them and went on.
     let pending =
         home.count("SELECT COUNT(*) FROM approvals WHERE status = 'pending' AND skill = 'ops.restock_plan'").await;
-    assert!(pending >= 2, "each shop's restock plan waits for approval ({pending})");
+    assert_eq!(pending, 2, "each shop's newest restock plan waits for approval");
+    let superseded = home.count("SELECT COUNT(*) FROM approvals WHERE note LIKE 'superseded by #%'").await;
+    assert_eq!(superseded, 2 * 6, "the six earlier ones gave way to the newest");
 
     // The Shanghai shop's webhook gets its eight reports, in order, and nothing else.
     let sent = autopilot.notify().await.unwrap();
