@@ -75,11 +75,7 @@ impl Receiver {
     }
 }
 
-async fn record(
-    State(got): State<Received>,
-    OriginalUri(uri): OriginalUri,
-    body: Bytes,
-) -> (StatusCode, &'static str) {
+async fn record(State(got): State<Received>, OriginalUri(uri): OriginalUri, body: Bytes) -> (StatusCode, &'static str) {
     let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
     got.lock().unwrap().push((uri.to_string(), body));
     (StatusCode::OK, r#"{"errcode":0,"errmsg":"ok"}"#)
@@ -451,4 +447,72 @@ fn serve_stops_cleanly_on_sigterm_and_logs_it() {
     assert_eq!(stopped, 1);
     let (code, out, _) = home.run(&["log", "verify"]);
     assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_signal_abandons_a_slow_run_between_steps_and_the_next_start_takes_it_up() {
+    use crate::fake_model::{FakeModel, Reply};
+    // The model takes ten seconds to plan; the stop comes after one, with a grace of 200 ms.
+    let plan = serde_json::json!({"tasks": [
+        {"id": "t1", "employee": "analyst", "skill": "analyst.inventory_forecast", "args": {}, "depends_on": []}
+    ], "not_understood": []});
+    let slow = Reply::Slow(std::time::Duration::from_secs(10), Box::new(Reply::Content(plan.to_string())));
+    let model = FakeModel::start(vec![slow]);
+    let home = Home::new();
+    let clock = Arc::new(ManualClock::new(at("2026-11-23T23:59:00Z")));
+    shops(&home, &clock, &[("demo", chrono_tz::Asia::Shanghai)]).await;
+    let config = shopcrew::config::ModelConfig {
+        base_url: model.url.clone(),
+        model: "fake".into(),
+        key_source: None,
+        api_key: None,
+        timeout_secs: 30,
+        retries: 0,
+        plan_retries: 0,
+        max_steps: 4,
+        daily_ai_budget: None,
+        employee_models: Default::default(),
+        prices: Default::default(),
+    };
+    let shared: SharedClock = clock.clone();
+    let (crews, _) =
+        Crew::open_all(Options { model: Some(config), ..Options::new(home.path(), shared) }).await.unwrap();
+    // 08:00 in Shanghai: the inbox sweep and the inventory check are due.
+    clock.set(at("2026-11-24T00:00:00Z"));
+    let grace = std::time::Duration::from_millis(200);
+    let autopilot = Autopilot::new(crews, Settings { grace, ..Settings::default() });
+    let stop = tokio::time::sleep(std::time::Duration::from_secs(1));
+    let shared: SharedClock = clock.clone();
+    autopilot.run(shared, stop, &|_| {}).await.unwrap();
+
+    let status = |name: &'static str| {
+        let home = &home;
+        async move {
+            let pool = home.pool().await;
+            let s: String = sqlx::query_scalar(
+                "SELECT r.status FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id WHERE s.name = $1",
+            )
+            .bind(name)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            pool.close().await;
+            s
+        }
+    };
+    assert_eq!(status("inventory-check").await, "abandoned");
+    let logged = home.count("SELECT COUNT(*) FROM work_log WHERE summary LIKE '%inventory-check%中断%'").await;
+    assert_eq!(logged, 1, "the abandoned run is logged");
+    assert_eq!(home.count("SELECT COUNT(*) FROM work_log WHERE summary LIKE '自动运行已停止%'").await, 1);
+
+    // The next start (offline this time) takes the run up and finishes it, once.
+    let shared: SharedClock = clock.clone();
+    let (crews, _) = Crew::open_all(Options::new(home.path(), shared)).await.unwrap();
+    let again = Autopilot::new(crews, Settings::default());
+    let taken_up = again.recover().await.unwrap();
+    assert_eq!(taken_up.len(), 1, "{taken_up:?}");
+    assert_eq!(taken_up[0].schedule, "inventory-check");
+    assert_ne!(status("inventory-check").await, "abandoned");
+    assert!(again.recover().await.unwrap().is_empty());
+    assert!(again.tick().await.unwrap().is_empty(), "nothing else is due at 08:00");
 }
