@@ -35,8 +35,10 @@ pub struct OwnerReport {
     pub proposals: Vec<String>,
     /// What the scheduler ran on its own in the period, one line per run.
     pub autopilot: Vec<String>,
-    /// Effects the crew took in the period (by anyone's request), newest last.
+    /// Effects the crew took in the period outside its schedules (the newest), newest last.
     pub effects: Vec<Line>,
+    /// Effects left out of `effects` (older ones); the log has them.
+    pub more_effects: usize,
     pub denials: i64,
     pub spend: Spend,
     pub roi: Vec<CampaignRoi>,
@@ -168,6 +170,9 @@ impl OwnerReport {
             for l in &self.effects {
                 let _ = writeln!(s, "- {} {} — {}", l.at, l.employee, l.summary);
             }
+            if self.more_effects > 0 {
+                let _ = writeln!(s, "- {}", self.more_line());
+            }
         }
         if self.denials > 0 {
             let _ = writeln!(s, "\n{}: {}", self.t("被规则拒绝的操作", "Actions your rules denied"), self.denials);
@@ -210,6 +215,13 @@ impl OwnerReport {
             );
         }
         s
+    }
+
+    fn more_line(&self) -> String {
+        match self.lang {
+            Lang::Zh => format!("……另有 {} 项较早的操作,见 shopcrew log", self.more_effects),
+            Lang::En => format!("… and {} earlier actions: see shopcrew log", self.more_effects),
+        }
     }
 
     fn overview_rows(&self) -> Vec<(String, String, String)> {
@@ -313,8 +325,11 @@ impl OwnerReport {
             &self.autopilot,
             self.t("本期没有自动运行", "no autopilot runs in this period"),
         );
-        let effects: Vec<String> =
+        let mut effects: Vec<String> =
             self.effects.iter().map(|l| format!("{} {} — {}", l.at, l.employee, l.summary)).collect();
+        if self.more_effects > 0 {
+            effects.push(self.more_line());
+        }
         if !effects.is_empty() {
             list(&mut s, self.t("生效的操作", "Actions that took effect"), &effects, "");
         }
@@ -415,7 +430,8 @@ mod tests {
             diagnosis: vec!["last 7 days GMV".into(), "2 products about to run out".into()],
             proposals: vec!["ops.restock_plan".into()],
             autopilot: vec!["<img src=x onerror=alert(1)>".into()],
-            effects: vec![],
+            effects: vec![Line { at: "11-23 10:00".into(), employee: "promotions".into(), summary: "9折".into() }],
+            more_effects: 3,
             denials: 2,
             spend: Spend {
                 period: Money::from_fen(500),
@@ -454,6 +470,7 @@ mod tests {
         assert!(md.contains("| GMV | £123.45 | £100.00 |"), "{md}");
         assert!(md.contains("shopcrew approvals approve 7"), "{md}");
         assert!(md.contains("Actions your rules denied: 2"), "{md}");
+        assert!(md.contains("- 11-23 10:00 promotions — 9折\n- … and 3 earlier actions"), "{md}");
         assert!(report(Lang::Zh).markdown().contains("## 等待批准"));
     }
 

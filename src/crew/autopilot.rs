@@ -7,6 +7,7 @@
 //! requests under their plan's keys, so taking up a run that was cut off repeats no effect.
 //! The policy is read at every step as always: a pause or revocation applies to the next step.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -26,6 +27,9 @@ use crate::schedule::{self, Action, CatchUp, NewSchedule, ReportPeriod, Run, Sch
 use crate::skills::{self, StepStatus};
 use crate::store;
 use crate::worklog::{self, Actor, Kind, NewEntry};
+
+/// How many of the period's actions a report lists (the newest); the log has them all.
+const MAX_EFFECTS: usize = 20;
 
 /// A due time later than this when first seen counts as missed (the process was down).
 pub const GRACE: Duration = Duration::minutes(15);
@@ -591,23 +595,52 @@ impl Crew {
         .fetch_all(&mut *conn)
         .await?;
         drop(conn);
-        let (mut autopilot, mut effects, mut denials, mut spent) = (Vec::new(), Vec::new(), 0, Money::ZERO);
+        let (mut runs, mut effects, mut denials, mut spent) = (BTreeMap::new(), Vec::new(), 0, Money::ZERO);
         for r in &rows {
             let (at, actor, kind): (String, String, String) = (r.get("at"), r.get("actor"), r.get("kind"));
             let summary: String = r.get("summary");
             let employee: Option<String> = r.get("employee");
+            let details: serde_json::Value = serde_json::from_str(&r.get::<String, _>("details")).unwrap_or_default();
             match kind.as_str() {
-                "schedule" if actor == "scheduler" => autopilot.push(summary),
+                "schedule" if actor == "scheduler" => {
+                    let (Some(name), Some(status)) = (details["schedule"].as_str(), details["status"].as_str()) else {
+                        continue;
+                    };
+                    let entry = runs.entry(name.to_string()).or_insert_with(|| (BTreeMap::new(), String::new()));
+                    *entry.0.entry(status.to_string()).or_insert(0_usize) += 1;
+                    entry.1 = summary;
+                }
                 "effect" => {
                     if let Some(fen) = r.get::<Option<i64>, _>("amount_fen") {
                         spent = spent.checked_add(Money::from_fen(fen)).unwrap_or(spent);
                     }
-                    effects.push(Line { at: self.local_time(&at), employee: employee.unwrap_or_default(), summary });
+                    // Scheduled skill calls are counted with their schedule above.
+                    if actor != "scheduler" {
+                        effects.push(Line {
+                            at: self.local_time(&at),
+                            employee: employee.unwrap_or_default(),
+                            summary,
+                        });
+                    }
                 }
-                "decision" if r.get::<String, _>("details").contains("\"decision\":\"deny\"") => denials += 1,
+                "decision" if details["decision"] == "deny" => denials += 1,
                 _ => {}
             }
         }
+        // One line per schedule: how often it ran, how, and what the latest run said.
+        let autopilot: Vec<String> = runs
+            .into_iter()
+            .map(|(name, (statuses, latest))| {
+                let total: usize = statuses.values().sum();
+                let how: Vec<String> = statuses.iter().map(|(s, n)| format!("{s} {n}")).collect();
+                match lang {
+                    Lang::Zh => format!("{name} ×{total}({});最近一次:{latest}", how.join(",")),
+                    Lang::En => format!("{name} ×{total} ({}); latest: {latest}", how.join(", ")),
+                }
+            })
+            .collect();
+        let more_effects = effects.len().saturating_sub(MAX_EFFECTS);
+        let effects = effects.split_off(more_effects);
         let ledger = self.ledger().await?;
         let approvals = self
             .approvals(false)
@@ -655,6 +688,7 @@ impl Crew {
                 .into_iter()
                 .map(|l| Line { summary: crate::money::in_currency(&l.summary, &shop.currency), ..l })
                 .collect(),
+            more_effects,
             denials,
             spend: Spend {
                 period: spent,

@@ -139,6 +139,10 @@ async fn a_simulated_week_runs_every_schedule_at_shop_local_times_and_reports_re
     for crew in autopilot.crews() {
         assert!(matches!(crew.verify().await.unwrap(), shopcrew::worklog::Verification::Ok { .. }));
     }
+    // A day's report counts what autopilot did that day, per schedule.
+    let md = std::fs::read_to_string(home.path().join("assets/cn/reports/report-day-2026-11-28.md")).unwrap();
+    assert!(md.contains("- inbox-sweep ×24(done 24)"), "{md}");
+    assert!(md.contains("- inventory-check ×1(pending 1)"), "{md}");
     // The restock plans wait for the owner: autopilot staged them and went on.
     let pending =
         home.count("SELECT COUNT(*) FROM approvals WHERE status = 'pending' AND skill = 'ops.restock_plan'").await;
