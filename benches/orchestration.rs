@@ -37,17 +37,11 @@ async fn bench() {
     let home = tempfile::tempdir().expect("temp home");
     let clock = Arc::new(FixedClock(parse_stamp("2026-11-24T02:00:00Z").expect("time")));
     let config = ModelConfig {
-        base_url: model.url.clone(),
-        model: "fake".into(),
-        key_source: None,
-        api_key: None,
         timeout_secs: 30,
         retries: 0,
         plan_retries: 0,
         max_steps: 4,
-        daily_ai_budget: None,
-        employee_models: Default::default(),
-        prices: Default::default(),
+        ..ModelConfig::new(model.url.clone(), "fake")
     };
     let opts = Options { model: Some(config), ..Options::new(home.path(), clock) };
     let (crew, _) = Crew::open(opts).await.expect("open the demo shop");

@@ -83,6 +83,26 @@ pub struct ModelConfig {
     pub prices: BTreeMap<String, Price>,
 }
 
+impl ModelConfig {
+    /// An endpoint and model with the defaults `shopcrew.toml` gives when silent: no key,
+    /// 60 s timeout, 3 retries, 2 plan retries, 8 steps per task, no AI budget or prices.
+    pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> ModelConfig {
+        ModelConfig {
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            model: model.into(),
+            key_source: None,
+            api_key: None,
+            timeout_secs: 60,
+            retries: 3,
+            plan_retries: 2,
+            max_steps: 8,
+            daily_ai_budget: None,
+            employee_models: BTreeMap::new(),
+            prices: BTreeMap::new(),
+        }
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {

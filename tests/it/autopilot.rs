@@ -466,17 +466,9 @@ async fn a_stop_signal_abandons_a_slow_run_between_steps_and_the_next_start_take
     let clock = Arc::new(ManualClock::new(at("2026-11-23T23:59:00Z")));
     shops(&home, &clock, &[("demo", chrono_tz::Asia::Shanghai)]).await;
     let config = shopcrew::config::ModelConfig {
-        base_url: model.url.clone(),
-        model: "fake".into(),
-        key_source: None,
-        api_key: None,
-        timeout_secs: 30,
         retries: 0,
         plan_retries: 0,
-        max_steps: 4,
-        daily_ai_budget: None,
-        employee_models: Default::default(),
-        prices: Default::default(),
+        ..shopcrew::config::ModelConfig::new(model.url.clone(), "fake")
     };
     let shared: SharedClock = clock.clone();
     let (crews, _) =
