@@ -31,6 +31,29 @@ pub enum OwnerChange {
     Resume { employee: Option<String> },
 }
 
+impl OwnerChange {
+    /// A grant from the owner's words: `max_discount_pct=30`, until a shop-local date
+    /// (through that day) or an RFC 3339 time.
+    pub fn grant(employee: String, setting: &str, until: Option<&str>, tz: chrono_tz::Tz) -> Result<OwnerChange> {
+        let (knob, value) = setting.split_once('=').ok_or_else(|| {
+            Error::Invalid(format!("`{setting}` is not knob=value; write it like max_discount_pct=30"))
+        })?;
+        let until = match until.map(str::trim).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(text) => Some(crate::worklog::until_stamp(text, tz).ok_or_else(|| {
+                Error::Invalid(format!("until `{text}` is not a date (2026-11-29) or an RFC 3339 time"))
+            })?),
+        };
+        Ok(OwnerChange::Grant { employee, knob: knob.trim().to_string(), value: value.trim().to_string(), until })
+    }
+
+    /// `all` or an employee, for pause and resume.
+    pub fn who(who: &str) -> Option<String> {
+        let who = who.trim();
+        (who != "all" && !who.is_empty()).then(|| who.to_string())
+    }
+}
+
 /// One stored change, as `perms history` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChangeRow {

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::lang::Lang;
 use crate::schedule::{Action, CatchUp, NewSchedule, ReportPeriod, Schedule};
 use crate::serve::{Autopilot, Settings, shutdown_signal};
+use crate::tokens::Role;
 use crate::webhook::{Event, Format, Retry};
 
 #[derive(Subcommand, Debug)]
@@ -286,12 +287,83 @@ pub async fn notify(crew: &Crew, action: NotifyAction, json: bool) -> Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-/// `shopcrew serve`: every shop of the home (or the one `--shop` names) on autopilot.
-pub async fn serve(opts: Options, clock: SharedClock, once: bool, grace: u64, notify_every: u64) -> Result<ExitCode> {
+#[derive(Subcommand, Debug)]
+pub enum TokenAction {
+    /// The tokens (never their secrets).
+    List,
+    /// Make a token; it is shown once. A viewer token only reads.
+    Create {
+        #[arg(long)]
+        viewer: bool,
+        /// A name to tell it apart, e.g. "phone".
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Revoke a token: its next request is refused.
+    Revoke { id: i64 },
+}
+
+pub async fn token(
+    home: &std::path::Path,
+    now: chrono::DateTime<chrono::Utc>,
+    action: TokenAction,
+    json: bool,
+) -> Result<ExitCode> {
+    let db = crate::store::connect(&crate::home::Home::open(home)?.db_path()).await?;
+    match action {
+        TokenAction::List => {
+            let list = crate::tokens::list(&db).await?;
+            if json {
+                print_json(&list)?;
+            }
+            for t in list.iter().filter(|_| !json) {
+                let state = t.revoked_at.as_deref().map_or("live".to_string(), |at| format!("revoked {at}"));
+                println!("#{} {:<6} {:<12} {} {state}", t.id, t.role.as_str(), t.name, t.created_at);
+            }
+        }
+        TokenAction::Create { viewer, name } => {
+            let role = if viewer { Role::Viewer } else { Role::Owner };
+            let (id, token) = crate::tokens::create(&db, role, &name, now).await?;
+            if json {
+                print_json(&serde_json::json!({"id": id, "role": role, "token": token}))?;
+            } else {
+                println!("#{id} {} {token}", role.as_str());
+                eprintln!("(shown only now; the home keeps only its hash)");
+            }
+        }
+        TokenAction::Revoke { id } => {
+            crate::tokens::revoke(&db, id, now).await?;
+            if !json {
+                println!("revoked #{id}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How `serve` was asked to run.
+pub struct ServeArgs {
+    pub once: bool,
+    pub grace: u64,
+    pub notify_every: u64,
+    /// Where the API and console listen; none with `--no-http` or `--once`.
+    pub http: Option<std::net::SocketAddr>,
+}
+
+/// `shopcrew serve`: every shop of the home (or the one `--shop` names) on autopilot, with
+/// the API and the web console beside it.
+pub async fn serve(opts: Options, clock: SharedClock, args: ServeArgs) -> Result<ExitCode> {
+    let ServeArgs { once, grace, notify_every, http } = args;
     let lang = opts.lang.unwrap_or_default();
     let (crews, setup) = Crew::open_all(opts).await?;
     if let Some(setup) = &setup {
         eprintln!("{}", setup.describe(lang));
+    }
+    let db = crews.first().map(|c| c.db().clone());
+    if let (Some(db), false) = (&db, once)
+        && let Some(token) = crate::tokens::ensure_owner(db, clock.now()).await?
+    {
+        eprintln!("{}", super::owner_token_line(&token, lang));
     }
     let settings = Settings {
         grace: Duration::from_secs(grace),
@@ -321,6 +393,38 @@ pub async fn serve(opts: Options, clock: SharedClock, once: bool, grace: u64, no
         return Ok(ExitCode::SUCCESS);
     }
     let shops: Vec<String> = autopilot.crews().iter().map(|c| c.shop().name.clone()).collect();
+    // One stop signal for the scheduler and the HTTP server.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let server = match http {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| Error::Invalid(format!("cannot listen on {addr}: {e}; pick another with --listen")))?;
+            let bound = listener.local_addr().map_err(|e| Error::Invalid(e.to_string()))?;
+            if !bound.ip().is_loopback() {
+                eprintln!(
+                    "{}",
+                    lang.pick(
+                        "注意:控制台对本机以外开放;请在前面加 HTTPS,并只把令牌交给信任的人",
+                        "note: the console is reachable beyond this machine; put HTTPS in front and share tokens with care"
+                    )
+                );
+            }
+            eprintln!("{} http://{bound}/", lang.pick("控制台:", "console:"));
+            let state = crate::http::ApiState::new(autopilot.crews().to_vec())
+                .ok_or_else(|| Error::Invalid("no shop to serve".into()))?;
+            let shutdown = stopped(stop_rx.clone());
+            Some(tokio::spawn(crate::http::serve(listener, std::sync::Arc::new(state), shutdown)))
+        }
+        None => None,
+    };
     eprintln!(
         "{}",
         match lang {
@@ -328,7 +432,14 @@ pub async fn serve(opts: Options, clock: SharedClock, once: bool, grace: u64, no
             Lang::En => format!("autopilot running for {} (Ctrl-C stops)", shops.join(", ")),
         }
     );
-    autopilot.run(clock, shutdown_signal(), &print).await?;
+    autopilot.run(clock, stopped(stop_rx), &print).await?;
+    if let Some(server) = server {
+        match server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!("http server: {e}"),
+            Err(e) => tracing::error!("http server task: {e}"),
+        }
+    }
     eprintln!("{}", lang.pick("已停止", "stopped"));
     Ok(ExitCode::SUCCESS)
 }

@@ -170,6 +170,19 @@ pub enum Command {
         /// Seconds between two webhook passes.
         #[arg(long, default_value_t = 5)]
         notify_every: u64,
+        /// Where the API and the web console listen (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: std::net::SocketAddr,
+        /// No API or console, only the schedules.
+        #[arg(long)]
+        no_http: bool,
+    },
+    /// Tokens for the API and the web console: the owner's, and read-only viewer tokens.
+    Token {
+        #[command(subcommand)]
+        action: Option<autopilot::TokenAction>,
+        #[arg(long, global = true)]
+        json: bool,
     },
     /// Read products or orders from a CSV file, all or nothing.
     Import {
@@ -233,6 +246,16 @@ pub enum LogAction {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The owner token, said once.
+pub(crate) fn owner_token_line(token: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("店主令牌(只显示这一次,请妥善保存,用于网页控制台和 API):{token}"),
+        Lang::En => {
+            format!("owner token (shown only now; keep it safe; it signs you in to the console and the API): {token}")
+        }
+    }
 }
 
 fn parse_tz(text: &str) -> std::result::Result<chrono_tz::Tz, String> {
@@ -351,11 +374,20 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let model = if cli.offline { None } else { crate::config::load(&cli.home, &|k| std::env::var(k).ok())? };
     let opts = Options { shop: cli.shop.clone(), lang: Some(lang), model, ..Options::new(cli.home.clone(), clock()?) };
     if let Command::Init { demo, seed, timezone, json } = cli.command {
+        let now = opts.clock.now();
         let setup = Crew::init(Options { timezone, ..opts }, demo, seed).await?;
+        let db = crate::store::connect(&crate::home::Home::open(&cli.home)?.db_path()).await?;
+        // The owner's token for the console and the API, made with the home and shown once.
+        let token = crate::tokens::ensure_owner(&db, now).await?;
         if json {
-            print_json(&setup)?;
+            let mut value = serde_json::to_value(&setup).unwrap_or_default();
+            value["owner_token"] = serde_json::json!(token);
+            print_json(&value)?;
         } else {
             println!("{}", setup.describe(lang));
+            if let Some(token) = &token {
+                println!("{}", owner_token_line(token, lang));
+            }
             println!(
                 "{}",
                 lang.pick(
@@ -366,9 +398,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if let Command::Serve { once, grace, notify_every } = cli.command {
+    if let Command::Serve { once, grace, notify_every, listen, no_http } = cli.command {
         let clock = opts.clock.clone();
-        return autopilot::serve(opts, clock, once, grace, notify_every).await;
+        let http = (!no_http && !once).then_some(listen);
+        return autopilot::serve(opts, clock, autopilot::ServeArgs { once, grace, notify_every, http }).await;
+    }
+    if let Command::Token { action, json } = cli.command {
+        return autopilot::token(&cli.home, opts.clock.now(), action.unwrap_or(autopilot::TokenAction::List), json)
+            .await;
     }
     let (crew, setup) = Crew::open(opts).await?;
     if let Some(setup) = &setup {
@@ -445,7 +482,7 @@ async fn dispatch(crew: &Crew, command: Command) -> Result<ExitCode> {
         Command::Notify { action, json } => {
             autopilot::notify(crew, action.unwrap_or(autopilot::NotifyAction::List), json).await
         }
-        Command::Serve { .. } => Ok(ExitCode::SUCCESS),
+        Command::Serve { .. } | Command::Token { .. } => Ok(ExitCode::SUCCESS),
         Command::Perms { action, json } => {
             perms(crew, action.unwrap_or(PermsAction::Show { employee: None }), json).await
         }
@@ -766,16 +803,7 @@ async fn perms(crew: &Crew, action: PermsAction, json: bool) -> Result<ExitCode>
             return Ok(ExitCode::SUCCESS);
         }
         PermsAction::Grant { employee, setting, until } => {
-            let (knob, value) = setting.split_once('=').ok_or_else(|| {
-                Error::Invalid(format!("`{setting}` is not knob=value; write it like max_discount_pct=30"))
-            })?;
-            let until = match until {
-                None => None,
-                Some(text) => Some(crate::worklog::until_stamp(&text, crew.shop().timezone).ok_or_else(|| {
-                    Error::Invalid(format!("--until `{text}` is not a date (2026-11-29) or an RFC 3339 time"))
-                })?),
-            };
-            OwnerChange::Grant { employee, knob: knob.trim().to_string(), value: value.trim().to_string(), until }
+            OwnerChange::grant(employee, &setting, until.as_deref(), crew.shop().timezone)?
         }
         PermsAction::Revoke { employee, pattern } => OwnerChange::Revoke { employee, pattern },
         PermsAction::Pause { who: w } => OwnerChange::Pause { employee: who(w) },

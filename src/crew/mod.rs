@@ -5,11 +5,13 @@
 //! action goes through `skills::run_step`, and every step lands in the work log.
 
 mod approvals;
+mod assets;
 mod autopilot;
 mod notify;
 mod spend;
 
 pub use approvals::{Approval, Approved};
+pub use assets::Asset;
 pub use autopilot::{GRACE, ReportFiles, RunReport};
 pub use notify::{Delivery, Webhook, event_of};
 pub use spend::{AiSpend, CampaignSpend, EmployeeSpend, LedgerReport};
@@ -100,7 +102,7 @@ struct Inner {
     catalog: Arc<Catalog>,
     registry: Arc<Registry>,
     shop: Shop,
-    perms: Perms,
+    perms: Arc<Perms>,
     /// Signs the work log's checkpoints.
     log_key: Arc<LogKey>,
     model: Option<ModelClient>,
@@ -216,6 +218,27 @@ impl Crew {
 
     pub fn shop(&self) -> &Shop {
         &self.inner.shop
+    }
+
+    /// The same crew writing its summaries in `lang` (for a face serving owners of both).
+    pub fn with_lang(&self, lang: Lang) -> Crew {
+        if lang == self.inner.lang {
+            return self.clone();
+        }
+        let i = &self.inner;
+        let inner = Inner {
+            home: i.home.clone(),
+            db: i.db.clone(),
+            catalog: i.catalog.clone(),
+            registry: i.registry.clone(),
+            shop: i.shop.clone(),
+            perms: i.perms.clone(),
+            log_key: i.log_key.clone(),
+            model: i.model.clone(),
+            clock: i.clock.clone(),
+            lang,
+        };
+        Crew { inner: Arc::new(inner) }
     }
 
     pub fn home(&self) -> &Home {
@@ -799,7 +822,7 @@ impl Base {
             catalog: self.catalog.clone(),
             registry: self.registry.clone(),
             shop,
-            perms: Perms::new(policy),
+            perms: Arc::new(Perms::new(policy)),
             log_key: self.log_key.clone(),
             model: self.model.clone(),
             clock: opts.clock.clone(),

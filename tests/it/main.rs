@@ -4,6 +4,7 @@
 mod common;
 
 mod adversarial;
+mod api;
 mod autopilot;
 mod cli;
 mod demo;
