@@ -1,1 +1,2007 @@
+// shopcrew owner console: one plain script, no dependencies, no build step.
+//
+// It runs under a strict Content-Security-Policy (no inline script or style), so every
+// piece of the page is built with DOM calls, and every text that comes from the shop
+// (product names, customer messages, summaries) goes in through textContent, never as
+// markup. The access token lives in sessionStorage for this tab only; the language choice
+// in localStorage.
+'use strict';
 
+(() => {
+  const API = '/api/v1';
+  const TOKEN_KEY = 'shopcrew.token';
+  const LANG_KEY = 'shopcrew.lang';
+  const ROUTES = ['chat', 'log', 'approvals', 'perms', 'schedules', 'reports', 'assets'];
+  const KINDS = ['request', 'plan', 'effect', 'decision', 'approval', 'error', 'setup', 'permission',
+    'model_call', 'summary', 'schedule', 'report'];
+  const KNOBS = ['max_discount_pct', 'approval_above_discount_pct', 'max_coupon', 'max_refund',
+    'max_refund_per_day', 'max_price_change_pct', 'daily_budget', 'monthly_budget', 'skills'];
+  // Policy fields as /perms shows them, the knob a grant sets, and the unit of the value.
+  const CAPS = [
+    ['max_discount', 'max_discount_pct', 'pct'],
+    ['approval_above_discount', 'approval_above_discount_pct', 'pct'],
+    ['max_coupon', 'max_coupon', 'money'],
+    ['max_refund', 'max_refund', 'money'],
+    ['max_refund_per_day', 'max_refund_per_day', 'money'],
+    ['max_price_change', 'max_price_change_pct', 'pct'],
+    ['max_price_changes_per_product_per_day', 'max_price_changes_per_product_per_day', 'count'],
+    ['daily_budget', 'daily_budget', 'money'],
+    ['monthly_budget', 'monthly_budget', 'money'],
+  ];
+  const STATUS_ICON = {
+    planned: '○', running: '↻', done: '✓', pending: '‖', denied: '✕', failed: '!', skipped: '↷',
+    approved: '✓', rejected: '✕', expired: '⊘', ok: '✓', broken: '✕', active: '●', paused: '‖',
+  };
+
+  // Every UI string, Chinese first, then English.
+  const M = {
+    'app.title': ['shopcrew 店主控制台', 'shopcrew owner console'],
+    'top.logout': ['退出', 'Sign out'],
+    'top.langSwitch': ['Switch to English', '切换到中文'],
+    'role.owner': ['店主', 'Owner'],
+    'role.viewer': ['只读', 'Viewer'],
+    'nav.chat': ['对话', 'Chat'],
+    'nav.log': ['工作日志', 'Work log'],
+    'nav.approvals': ['审批', 'Approvals'],
+    'nav.perms': ['权限', 'Permissions'],
+    'nav.schedules': ['定时任务', 'Schedules'],
+    'nav.reports': ['报告', 'Reports'],
+    'nav.assets': ['素材', 'Assets'],
+    'nav.pending': ['{n} 项待批准', '{n} waiting for approval'],
+
+    'login.title': ['登录店主控制台', 'Sign in to the owner console'],
+    'login.lead': ['粘贴访问令牌。令牌只保存在这个浏览器标签页里,关闭后即清除。',
+      'Paste your access token. It is kept in this browser tab only and is gone when you close it.'],
+    'login.token': ['访问令牌', 'Access token'],
+    'login.button': ['登录', 'Sign in'],
+    'login.busy': ['正在登录…', 'Signing in…'],
+    'login.empty': ['请先粘贴令牌。', 'Paste a token first.'],
+    'login.expired': ['登录已失效,请重新登录。', 'Your session ended; sign in again.'],
+
+    'notice.viewer': ['只读令牌:可以查看一切,但不能批准、授权或运行任务。',
+      'Viewer token: you can see everything, but not approve, grant or run anything.'],
+    'notice.paused': ['全部员工已暂停(紧急停止)。恢复之前,任何操作都不会执行。',
+      'All employees are paused (kill switch). Nothing runs until you resume.'],
+    'notice.pausedLink': ['去权限页', 'Open permissions'],
+    'viewer.disabled': ['只读令牌不能执行这个操作', 'A viewer token cannot do this'],
+
+    'common.loading': ['加载中…', 'Loading…'],
+    'common.retry': ['重试', 'Try again'],
+    'common.none': ['无', 'none'],
+    'common.details': ['详情', 'Details'],
+    'common.close': ['关闭', 'Close'],
+    'common.refresh': ['刷新', 'Refresh'],
+    'common.all': ['全部', 'All'],
+    'common.timesIn': ['时间按店铺时区 {tz}', 'Times in the shop’s time zone, {tz}'],
+    'common.unnamed': ['(无标题)', '(untitled)'],
+
+    'err.network': ['连不上 shopcrew 服务器。请检查它是否在运行,然后重试。',
+      'Cannot reach the shopcrew server. Check that it is running, then try again.'],
+    'err.status': ['服务器返回错误 {status}', 'The server answered with error {status}'],
+    'err.badjson': ['服务器的回答无法读取', 'The server’s answer could not be read'],
+
+    'status.planned': ['已计划', 'planned'],
+    'status.running': ['进行中', 'running'],
+    'status.done': ['完成', 'done'],
+    'status.pending': ['待批准', 'pending'],
+    'status.denied': ['已拒绝', 'denied'],
+    'status.failed': ['失败', 'failed'],
+    'status.skipped': ['已跳过', 'skipped'],
+    'status.approved': ['已批准', 'approved'],
+    'status.rejected': ['已驳回', 'rejected'],
+    'status.expired': ['已过期', 'expired'],
+    'status.ok': ['完好', 'intact'],
+    'status.broken': ['已损坏', 'broken'],
+    'status.active': ['工作中', 'active'],
+    'status.paused': ['已暂停', 'paused'],
+
+    'actor.owner': ['店主', 'Owner'],
+    'actor.planner': ['规划', 'Planner'],
+    'actor.scheduler': ['定时', 'Scheduler'],
+    'actor.system': ['系统', 'System'],
+    'actor.employee': ['员工', 'Employee'],
+
+    'chat.title': ['对话', 'Chat'],
+    'chat.lead': ['用中文或英文告诉团队要做什么。可以先看计划,再决定执行。',
+      'Tell the crew what to do, in Chinese or English. Preview the plan first if you like, then run it.'],
+    'chat.label': ['你的需求', 'Your request'],
+    'chat.placeholder': ['例如:下周中秋大促,月饼8折,做一张海报,推广预算500元',
+      'e.g. Mid-Autumn sale next week: 20% off mooncakes, make a banner, ad budget 500'],
+    'chat.preview': ['只看计划', 'Preview plan'],
+    'chat.send': ['执行', 'Run'],
+    'chat.hint': ['Ctrl+Enter 执行', 'Ctrl+Enter runs it'],
+    'chat.try': ['试试:', 'Try:'],
+    'chat.ex1': ['下周中秋大促:月饼8折,做一张海报,推广预算500元',
+      'Mid-Autumn sale next week: 20% off mooncakes, make a banner, ad budget 500'],
+    'chat.ex2': ['看看上周的销售', 'sales report for last week'],
+    'chat.ex3': ['满200减20,发100张', 'coupon 20 off orders over 200, 100 coupons'],
+    'chat.ex4': ['回复客户消息', 'reply to customer messages'],
+    'chat.you': ['你', 'You'],
+    'chat.planning': ['正在规划…', 'Planning…'],
+    'chat.running': ['执行中:{done}/{total} 个任务已结束', 'Running: {done} of {total} tasks finished'],
+    'chat.empty': ['先写下要做的事。', 'Write what the crew should do first.'],
+    'chat.source.offline': ['离线规划', 'offline planner'],
+    'chat.source.model': ['模型规划:{name}', 'planned by model: {name}'],
+    'chat.previewed': ['计划共 {n} 个任务,尚未执行。', 'Plan with {n} tasks, not run yet.'],
+    'chat.ran': ['计划 #{plan}:完成 {done}/{total}', 'Plan #{plan}: {done} of {total} done'],
+    'chat.part.pending': [',待批准 {n}', ', {n} waiting for approval'],
+    'chat.part.denied': [',被拒绝 {n}', ', {n} denied'],
+    'chat.part.failed': [',失败 {n}', ', {n} failed'],
+    'chat.part.skipped': [',跳过 {n}', ', {n} skipped'],
+    'chat.cut': ['连接在结果到达之前断开了。工作日志里有已完成的步骤。',
+      'The connection ended before the result arrived. The work log has the steps that finished.'],
+    'chat.badline': ['收到一行无法读取的进度', 'A progress line could not be read'],
+    'chat.waits': ['等 {deps}', 'after {deps}'],
+    'chat.because': ['因为 {task} 没有完成', 'because {task} did not finish'],
+    'chat.approval': ['等待批准 #{id}', 'Waiting for approval #{id}'],
+    'chat.openApprovals': ['去审批', 'Open approvals'],
+    'chat.understood': ['听懂了', 'Understood'],
+    'chat.unclear': ['没听懂', 'Not understood'],
+    'chat.earlier': ['本次较早的对话', 'Earlier in this session'],
+    'chat.rule': ['规则 {rule}', 'rule {rule}'],
+
+    'log.title': ['工作日志', 'Work log'],
+    'log.lead': ['每一步都记在只能追加的日志里,哈希相连,并有签名检查点。',
+      'Every step goes into an append-only log, hash-linked, with signed checkpoints.'],
+    'log.employee': ['员工', 'Employee'],
+    'log.kind': ['类型', 'Kind'],
+    'log.allEmployees': ['全部员工', 'All employees'],
+    'log.allKinds': ['全部类型', 'All kinds'],
+    'log.verify': ['校验日志', 'Verify log'],
+    'log.verifying': ['正在校验…', 'Verifying…'],
+    'log.ok': ['日志完好:{entries} 条记录,{checkpoints} 个签名检查点均吻合',
+      'Log intact: {entries} entries, all {checkpoints} signed checkpoints match'],
+    'log.okShort': ['日志完好:{entries} 条记录', 'Log intact: {entries} entries'],
+    'log.broken': ['日志损坏,第 {seq} 条:{problem}', 'Log broken at entry {seq}: {problem}'],
+    'log.head': ['链头', 'head'],
+    'log.root': ['Merkle 根', 'Merkle root'],
+    'log.empty': ['没有符合条件的记录。', 'No entries match.'],
+    'log.count': ['显示最新的 {n} 条', 'Showing the newest {n}'],
+    'log.skill': ['技能', 'Skill'],
+
+    'kind.request': ['请求', 'request'],
+    'kind.plan': ['计划', 'plan'],
+    'kind.effect': ['执行', 'effect'],
+    'kind.decision': ['裁决', 'decision'],
+    'kind.approval': ['审批', 'approval'],
+    'kind.error': ['错误', 'error'],
+    'kind.setup': ['设置', 'setup'],
+    'kind.permission': ['权限', 'permission'],
+    'kind.model_call': ['模型调用', 'model call'],
+    'kind.summary': ['小结', 'summary'],
+    'kind.schedule': ['定时', 'schedule'],
+    'kind.report': ['报告', 'report'],
+
+    'ap.title': ['审批', 'Approvals'],
+    'ap.lead': ['超出规则的操作会停下来等你。批准时会按当时的规则重新检查,再执行。',
+      'Actions beyond the rules stop and wait for you. Approving checks the rules again, then runs the action.'],
+    'ap.waiting': ['等你决定', 'Waiting for you'],
+    'ap.decided': ['已处理', 'Decided'],
+    'ap.noneWaiting': ['没有待批准的操作。', 'Nothing is waiting for approval.'],
+    'ap.noneDecided': ['还没有处理过的审批。', 'No decided approvals yet.'],
+    'ap.args': ['完整参数', 'Full arguments'],
+    'ap.rule': ['规则', 'Rule'],
+    'ap.plan': ['计划', 'Plan'],
+    'ap.created': ['提出于', 'Asked'],
+    'ap.expires': ['截止', 'Expires'],
+    'ap.decidedAt': ['处理于', 'Decided'],
+    'ap.digest': ['摘要', 'Digest'],
+    'ap.note': ['备注', 'Note'],
+    'ap.approve': ['批准', 'Approve'],
+    'ap.reject': ['驳回', 'Reject'],
+    'ap.reason': ['驳回理由(可选)', 'Reason for rejecting (optional)'],
+    'ap.approved': ['已批准 #{id}:{status}', 'Approved #{id}: {status}'],
+    'ap.rejected': ['已驳回 #{id}', 'Rejected #{id}'],
+    'ap.resumed': ['随后执行', 'Then ran'],
+
+    'perms.title': ['权限', 'Permissions'],
+    'perms.lead': ['你的授权、收回和暂停从下一个操作起生效,也包括正在运行的计划。',
+      'Your grants, revocations and pauses take effect from the next action, in running plans too.'],
+    'perms.killswitch': ['紧急停止', 'Kill switch'],
+    'perms.allRunning': ['员工正常工作。', 'The crew is working.'],
+    'perms.allPaused': ['全部员工已暂停。', 'All employees are paused.'],
+    'perms.pauseAll': ['全部暂停', 'Pause everyone'],
+    'perms.resumeAll': ['全部恢复', 'Resume everyone'],
+    'perms.version': ['策略版本 {v}', 'Policy version {v}'],
+    'perms.ledger': ['花费与上限', 'Spent against caps'],
+    'perms.today': ['今天 {date}', 'Today {date}'],
+    'perms.month': ['本月', 'This month'],
+    'perms.ofCap': ['{spent} / 上限 {cap}', '{spent} of {cap}'],
+    'perms.approvalAbove': ['单笔超过 {amount} 需要你批准', 'Any single spend above {amount} waits for you'],
+    'perms.reconciled': ['账本与工作日志一致', 'The ledger matches the work log'],
+    'perms.unreconciled': ['账本与工作日志不一致,请查看 shopcrew ledger',
+      'The ledger does not match the work log; see shopcrew ledger'],
+    'perms.campaigns': ['推广计划', 'Ad campaigns'],
+    'perms.campaignSpent': ['已花 {spent} / 总预算 {total}', '{spent} spent of {total}'],
+    'perms.perEmployee': ['各员工花费', 'Spend per employee'],
+    'perms.empSpend': ['今天 {today},本月 {month}', 'today {today}, this month {month}'],
+    'perms.shopRules': ['店铺规则', 'Shop rules'],
+    'perms.minMargin': ['最低毛利 {v}%', 'Minimum margin {v}%'],
+    'perms.maxCampaign': ['单个推广计划最多 {v}', 'At most {v} per ad campaign'],
+    'perms.expiry': ['审批 {v} 小时后过期', 'Approvals expire after {v} hours'],
+    'perms.employees': ['员工', 'Employees'],
+    'perms.allowList': ['允许的技能', 'Allow-list'],
+    'perms.allowed': ['可以使用', 'May use'],
+    'perms.noSkills': ['没有可用的技能', 'No skills allowed'],
+    'perms.revoked': ['已收回', 'Revoked'],
+    'perms.caps': ['上限', 'Caps'],
+    'perms.noCaps': ['没有设置上限', 'No caps set'],
+    'perms.modes': ['使用方式', 'Modes'],
+    'perms.revoke': ['收回', 'Revoke'],
+    'perms.giveBack': ['还给', 'Give back'],
+    'perms.pause': ['暂停', 'Pause'],
+    'perms.resume': ['恢复', 'Resume'],
+    'perms.until': ['至 {t}', 'until {t}'],
+    'perms.grant': ['授权', 'Grant'],
+    'perms.grantLead': ['设置一个上限或还回一项技能,可以只到某天为止。',
+      'Set a cap or give a skill back, for good or until a date.'],
+    'perms.grantEmployee': ['员工', 'Employee'],
+    'perms.grantSetting': ['设置(knob=value)', 'Setting (knob=value)'],
+    'perms.grantUntil': ['有效至(可选)', 'Until (optional)'],
+    'perms.grantSubmit': ['授权', 'Grant'],
+    'perms.knobs': ['可以设置的项', 'Knobs you can set'],
+    'perms.badSetting': ['请写成 knob=value,例如 max_discount_pct=30',
+      'Write it as knob=value, e.g. max_discount_pct=30'],
+    'perms.history': ['变更记录', 'History'],
+    'perms.noHistory': ['你还没有改过权限。', 'You have not changed any permission yet.'],
+    'perms.h.version': ['版本', 'Version'],
+    'perms.h.at': ['时间', 'When'],
+    'perms.h.kind': ['变更', 'Change'],
+    'perms.h.employee': ['员工', 'Employee'],
+    'perms.h.what': ['内容', 'What'],
+    'perms.h.until': ['有效至', 'Until'],
+    'perms.everyone': ['全部员工', 'everyone'],
+    'perms.forGood': ['长期', 'for good'],
+    'perms.done.grant': ['已授权 {who}:{setting}(策略版本 {v},下一个操作起生效)',
+      'Granted {who}: {setting} (policy version {v}, in force from the next action)'],
+    'perms.done.revoke': ['已收回 {who} 的 {skill}(策略版本 {v})', 'Took {skill} away from {who} (policy version {v})'],
+    'perms.done.pause': ['已暂停 {who}(策略版本 {v})', 'Paused {who} (policy version {v})'],
+    'perms.done.resume': ['已恢复 {who}(策略版本 {v})', 'Resumed {who} (policy version {v})'],
+    'change.grant': ['授予', 'grant'],
+    'change.revoke': ['收回', 'revoke'],
+    'change.pause': ['暂停', 'pause'],
+    'change.resume': ['恢复', 'resume'],
+    'mode.auto': ['自动(在上限内)', 'auto (within the caps)'],
+    'mode.approve': ['每次都要批准', 'always ask the owner'],
+    'mode.never': ['禁止', 'never'],
+
+    'knob.max_discount_pct': ['最大折扣(%)', 'Largest discount (%)'],
+    'knob.approval_above_discount_pct': ['折扣超过此值需批准(%)', 'Discounts above this wait for approval (%)'],
+    'knob.max_coupon': ['单张优惠券最大面额', 'Largest coupon'],
+    'knob.max_refund': ['单笔退款上限', 'Largest refund'],
+    'knob.max_refund_per_day': ['每天退款总额上限', 'Refunds per day at most'],
+    'knob.max_price_change_pct': ['改价幅度上限(%)', 'Largest price change (%)'],
+    'knob.max_price_changes_per_product_per_day': ['每个商品每天改价次数', 'Price changes per product per day'],
+    'knob.daily_budget': ['每日预算', 'Daily budget'],
+    'knob.monthly_budget': ['每月预算', 'Monthly budget'],
+    'knob.skills': ['还回技能(技能名或 promo.* 这样的模式)', 'Give a skill back (a name or a pattern like promo.*)'],
+
+    'sched.title': ['定时任务', 'Schedules'],
+    'sched.lead': ['团队按时自己完成的工作。', 'What the crew does on its own, and when.'],
+    'sched.name': ['名称', 'Name'],
+    'sched.when': ['时间', 'When'],
+    'sched.employee': ['员工', 'Employee'],
+    'sched.does': ['做什么', 'Does'],
+    'sched.state': ['状态', 'State'],
+    'sched.next': ['下次', 'Next run'],
+    'sched.last': ['上次', 'Last run'],
+    'sched.actions': ['操作', 'Actions'],
+    'sched.enabled': ['启用', 'on'],
+    'sched.disabled': ['已暂停', 'paused'],
+    'sched.pause': ['暂停', 'Pause'],
+    'sched.resume': ['恢复', 'Resume'],
+    'sched.run': ['立即运行', 'Run now'],
+    'sched.none': ['还没有定时任务。', 'No schedules yet.'],
+    'sched.never': ['从未', 'never'],
+    'sched.report.day': ['写日报', 'write the daily report'],
+    'sched.report.week': ['写周报', 'write the weekly report'],
+    'sched.catchUp.once': ['错过后补跑一次', 'catch up once'],
+    'sched.catchUp.skip': ['错过就跳过', 'skip missed runs'],
+    'sched.daily': ['每天 {time}', 'every day at {time}'],
+    'sched.weekly': ['每{day} {time}', 'every {day} at {time}'],
+    'sched.hourly': ['每小时第 {m} 分', 'every hour at :{m}'],
+    'sched.paused': ['已暂停 {name}', 'Paused {name}'],
+    'sched.resumed': ['已恢复 {name}', 'Resumed {name}'],
+    'sched.ran': ['{name}:', '{name}: '],
+    'sched.runs': ['最近的运行', 'Recent runs'],
+    'sched.noRuns': ['还没有运行过。', 'No runs yet.'],
+    'sched.due': ['应运行于', 'Due'],
+    'sched.summary': ['结果', 'Outcome'],
+    'sched.timing': ['定时', 'Schedule'],
+
+    'rep.title': ['报告', 'Reports'],
+    'rep.lead': ['给店主看的经营报告,带图表。', 'The owner report, with its charts.'],
+    'rep.day': ['生成日报(昨天)', 'Write the daily report (yesterday)'],
+    'rep.week': ['生成周报(近 7 天)', 'Write the weekly report (last 7 days)'],
+    'rep.writing': ['正在生成报告…', 'Writing the report…'],
+    'rep.wrote': ['已生成:{title}', 'Written: {title}'],
+    'rep.none': ['还没有报告。点上面的按钮生成一份。', 'No reports yet. Write one with a button above.'],
+    'rep.pick': ['选择左边的一份报告来查看。', 'Pick a report to read it here.'],
+    'rep.list': ['全部报告', 'All reports'],
+
+    'as.title': ['素材', 'Assets'],
+    'as.lead': ['团队做的海报、主图、图表和报告。', 'Banners, main images, charts and reports the crew made.'],
+    'as.none': ['还没有素材。', 'No assets yet.'],
+    'as.kind.banner': ['海报', 'banner'],
+    'as.kind.chart': ['图表', 'chart'],
+    'as.kind.main_image': ['主图', 'main image'],
+    'as.kind.report': ['报告', 'report'],
+    'as.open': ['打开', 'Open'],
+    'as.noPreview': ['无法预览', 'No preview'],
+  };
+
+  // ---------------------------------------------------------------- state
+
+  const state = {
+    token: readSession(),
+    lang: initialLang(),
+    me: null,
+    employees: [],
+    skills: [],
+    loginMessage: '',
+    view: null,
+    pending: 0,
+    paused: false,
+    routeSeq: 0,
+    logFilter: { employee: '', kind: '' },
+  };
+
+  function readSession() {
+    try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; }
+  }
+
+  function initialLang() {
+    let saved = null;
+    try { saved = localStorage.getItem(LANG_KEY); } catch { /* storage may be off */ }
+    if (saved === 'zh' || saved === 'en') return saved;
+    return /^zh(-|_|$)/i.test(navigator.language || '') ? 'zh' : 'en';
+  }
+
+  const isOwner = () => !!state.me && state.me.role === 'owner';
+
+  // ---------------------------------------------------------------- text
+
+  function t(key, vars) {
+    const pair = M[key];
+    let s = pair ? pair[state.lang === 'zh' ? 0 : 1] : key;
+    if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] === undefined || vars[k] === null ? m : String(vars[k])));
+    return s;
+  }
+
+  // Text the server keeps in both languages ({zh, en}), or a plain string.
+  function loc(x) {
+    if (x == null) return '';
+    if (typeof x === 'string') return x;
+    if (typeof x === 'object') return x[state.lang] || x.en || x.zh || '';
+    return String(x);
+  }
+
+  function empName(id) {
+    if (!id) return '';
+    const e = state.employees.find((x) => x.id === id);
+    if (e) return loc(e.name) || id;
+    if (M['actor.' + id]) return t('actor.' + id);
+    return id;
+  }
+
+  function skillName(id) {
+    const s = state.skills.find((x) => x.id === id);
+    return s ? loc(s.name) : '';
+  }
+
+  // Re-labels everything marked for translation below `root`.
+  function applyI18n(root) {
+    for (const el of root.querySelectorAll('[data-i18n]')) {
+      let vars;
+      if (el.dataset.i18nArgs) { try { vars = JSON.parse(el.dataset.i18nArgs); } catch { vars = undefined; } }
+      el.textContent = t(el.dataset.i18n, vars);
+    }
+    for (const el of root.querySelectorAll('[data-i18n-ph]')) el.placeholder = t(el.dataset.i18nPh);
+    for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
+    for (const el of root.querySelectorAll('[data-i18n-aria]')) el.setAttribute('aria-label', t(el.dataset.i18nAria));
+    for (const el of root.querySelectorAll('[data-emp]')) el.textContent = empName(el.dataset.emp);
+    for (const el of root.querySelectorAll('[data-time]')) el.textContent = fmtTime(el.dataset.time);
+  }
+
+  // ---------------------------------------------------------------- DOM
+
+  // h('button', {class, text, i18n, i18nArgs, testid, onclick, ...attributes}, ...children)
+  function h(tag, props, ...kids) {
+    const el = document.createElement(tag);
+    if (props) {
+      for (const [k, v] of Object.entries(props)) {
+        if (v === undefined || v === null || v === false) continue;
+        if (k === 'class') el.className = v;
+        else if (k === 'text') el.textContent = String(v);
+        else if (k === 'testid') el.setAttribute('data-testid', v);
+        else if (k === 'i18n') el.dataset.i18n = v;
+        else if (k === 'i18nArgs') el.dataset.i18nArgs = JSON.stringify(v);
+        else if (k === 'ph') { el.dataset.i18nPh = v; el.placeholder = t(v); }
+        else if (k === 'tip') { el.dataset.i18nTitle = v; el.title = t(v); }
+        else if (k === 'aria') { el.dataset.i18nAria = v; el.setAttribute('aria-label', t(v)); }
+        else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+        else if (k === 'value') el.value = v;
+        else if (k === 'disabled' || k === 'hidden' || k === 'checked' || k === 'open') el[k] = !!v;
+        else el.setAttribute(k, v === true ? '' : String(v));
+      }
+      if (props.i18n) el.textContent = t(props.i18n, props.i18nArgs);
+    }
+    for (const kid of kids.flat(Infinity)) {
+      if (kid === undefined || kid === null || kid === false) continue;
+      el.append(kid instanceof Node ? kid : String(kid));
+    }
+    return el;
+  }
+
+  const $ = (id) => document.getElementById(id);
+
+  function tx(key, vars, cls) {
+    return h('span', { class: cls, i18n: key, i18nArgs: vars });
+  }
+
+  function empSpan(id, cls) {
+    return h('span', { class: cls || 'emp', 'data-emp': id, text: empName(id) });
+  }
+
+  function timeEl(iso, cls) {
+    if (!iso) return h('span', { class: 'muted', i18n: 'sched.never' });
+    return h('time', { class: cls || 'time', datetime: iso, 'data-time': iso, text: fmtTime(iso) });
+  }
+
+  function pill(status, extra) {
+    const el = h('span', { class: 'pill' });
+    setPill(el, status);
+    if (extra) el.classList.add(extra);
+    return el;
+  }
+
+  function setPill(el, status) {
+    el.className = el.className.replace(/\bs-[\w-]+/g, '').trim() + ' s-' + status;
+    el.dataset.status = status;
+    const icon = STATUS_ICON[status] || '•';
+    el.replaceChildren(h('span', { class: 'pill-icon', 'aria-hidden': 'true', text: icon }),
+      M['status.' + status] ? tx('status.' + status) : h('span', { text: status }));
+  }
+
+  function codeEl(text, cls) {
+    return h('code', { class: cls, text });
+  }
+
+  function jsonPre(value, cls) {
+    return h('pre', { class: 'json ' + (cls || ''), text: JSON.stringify(value, null, 2) });
+  }
+
+  function compactJson(value) {
+    try { return JSON.stringify(value); } catch { return String(value); }
+  }
+
+  function loadingEl() {
+    return h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      tx('common.loading'));
+  }
+
+  function errorEl(err, retry) {
+    return h('div', { class: 'msg msg-error', role: 'alert' },
+      h('span', { text: err && err.message ? err.message : String(err) }),
+      retry ? h('button', { type: 'button', class: 'btn btn-small', i18n: 'common.retry', onclick: retry }) : null);
+  }
+
+  function emptyEl(key) {
+    return h('p', { class: 'empty', i18n: key });
+  }
+
+  // A message line: `kind` is ok, error or info. Text is set as text, never parsed.
+  function say(el, kind, ...parts) {
+    el.className = 'msg msg-' + kind;
+    el.dataset.kind = kind;
+    el.replaceChildren(...parts.map((p) => (p instanceof Node ? p : document.createTextNode(String(p)))));
+    el.hidden = false;
+  }
+
+  // Mutating controls stay in the page for a viewer, disabled, with a reason on hover.
+  function guard(el) {
+    if (!isOwner()) {
+      el.disabled = true;
+      el.classList.add('is-readonly');
+      el.dataset.i18nTitle = 'viewer.disabled';
+      el.title = t('viewer.disabled');
+    }
+    return el;
+  }
+
+  function table(cols, rows, opts) {
+    const head = h('thead', null, h('tr', null, cols.map((c) => h('th', { scope: 'col', i18n: c.label }))));
+    const body = h('tbody', null, rows.map((r) => {
+      const tr = h('tr', r.attrs || null);
+      cols.forEach((c, i) => {
+        const cell = r.cells[i];
+        tr.append(h('td', { 'data-label': t(c.label), 'data-i18n-label': c.label, class: c.cls }, cell));
+      });
+      return tr;
+    }));
+    return h('table', Object.assign({ class: 'rtable' }, opts || {}), head, body);
+  }
+
+  // ---------------------------------------------------------------- formats
+
+  function locale() { return state.lang === 'zh' ? 'zh-CN' : 'en-GB'; }
+
+  function shopTz() { return (state.me && state.me.shop && state.me.shop.timezone) || undefined; }
+
+  function fmtTime(iso) {
+    if (!iso) return '';
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return String(iso);
+    const opts = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false };
+    try { return new Intl.DateTimeFormat(locale(), Object.assign({ timeZone: shopTz() }, opts)).format(d); }
+    catch { return new Intl.DateTimeFormat(locale(), opts).format(d); }
+  }
+
+  function fmtMoney(n) {
+    if (n === null || n === undefined || n === '') return '';
+    const v = Number(n);
+    if (!Number.isFinite(v)) return String(n);
+    const currency = (state.me && state.me.shop && state.me.shop.currency) || 'CNY';
+    try {
+      return new Intl.NumberFormat(locale(), { style: 'currency', currency, currencyDisplay: 'narrowSymbol',
+        minimumFractionDigits: 0, maximumFractionDigits: 2 }).format(v);
+    } catch {
+      return '¥' + v.toFixed(2).replace(/\.00$/, '');
+    }
+  }
+
+  function fmtCap(value, unit) {
+    if (unit === 'money') return fmtMoney(value);
+    if (unit === 'pct') return value + '%';
+    return String(value);
+  }
+
+  function basename(path) {
+    return String(path || '').split('/').pop();
+  }
+
+  function globMatch(pattern, skill) {
+    if (pattern === '*' || pattern === skill) return true;
+    if (pattern.endsWith('.*')) return skill.startsWith(pattern.slice(0, -1));
+    return false;
+  }
+
+  // ---------------------------------------------------------------- API
+
+  class ApiError extends Error {
+    constructor(message, status) { super(message); this.status = status; }
+  }
+
+  function apiUrl(path) {
+    return API + path + (path.includes('?') ? '&' : '?') + 'lang=' + state.lang;
+  }
+
+  function headers(body) {
+    const hs = { Authorization: 'Bearer ' + state.token, Accept: 'application/json' };
+    if (body !== undefined) hs['Content-Type'] = 'application/json';
+    return hs;
+  }
+
+  async function send(method, path, body) {
+    const init = { method, headers: headers(body), cache: 'no-store', credentials: 'same-origin' };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    let res;
+    try { res = await fetch(apiUrl(path), init); } catch { throw new ApiError(t('err.network'), 0); }
+    if (!res.ok) throw await failure(res);
+    return res;
+  }
+
+  async function api(method, path, body) {
+    const res = await send(method, path, body);
+    const text = await res.text();
+    if (!text) return {};
+    try { return JSON.parse(text); } catch { throw new ApiError(t('err.badjson'), res.status); }
+  }
+
+  async function apiBlob(path) {
+    const res = await send('GET', path);
+    return res.blob();
+  }
+
+  async function failure(res) {
+    let message = '';
+    try {
+      const body = await res.json();
+      if (body && typeof body.error === 'string') message = body.error;
+    } catch { /* not JSON */ }
+    if (!message) message = t('err.status', { status: res.status });
+    if (res.status === 401) signOut(message);
+    return new ApiError(message, res.status);
+  }
+
+  // POST /chat answers with one JSON object per line; each one is handed on as it arrives.
+  async function streamChat(request, onEvent) {
+    const res = await send('POST', '/chat', { request });
+    const emit = (line) => {
+      const text = line.trim();
+      if (!text) return;
+      let ev;
+      try { ev = JSON.parse(text); } catch { ev = { event: 'error', error: t('chat.badline') }; }
+      onEvent(ev);
+    };
+    if (!res.body || !res.body.getReader) {
+      (await res.text()).split('\n').forEach(emit);
+      return;
+    }
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for (;;) {
+      let chunk;
+      try { chunk = await reader.read(); } catch { throw new ApiError(t('err.network'), 0); }
+      if (chunk.done) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        emit(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+      }
+    }
+    buffer += decoder.decode();
+    emit(buffer);
+  }
+
+  // Files need the Authorization header, so they are fetched and shown through blob: URLs.
+  async function assetUrl(id, mediaType, owner) {
+    let blob = await apiBlob('/assets/' + encodeURIComponent(id) + '/file');
+    if (mediaType && blob.type !== mediaType) blob = new Blob([blob], { type: mediaType });
+    const url = URL.createObjectURL(blob);
+    owner.push(url);
+    return url;
+  }
+
+  async function assetText(id) {
+    const blob = await apiBlob('/assets/' + encodeURIComponent(id) + '/file');
+    return blob.text();
+  }
+
+  // An HTML report carries its own inline <style>, which this page's policy forbids also
+  // inside a blob: frame. The report is parsed inertly, stripped of anything active and of
+  // inline styles, and pointed at this console's stylesheet, which has rules for it.
+  function reportDocument(html) {
+    // Style is taken out as text first: even an inert parse reports inline style to the CSP.
+    const text = String(html)
+      .replace(/<style\b[^>]*>[\s\S]*?<\/style\s*>/gi, '')
+      .replace(/<[a-z][^>]*>/gi, (tag) => tag.replace(/\sstyle\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi, ''));
+    const doc = new DOMParser().parseFromString(text, 'text/html');
+    doc.querySelectorAll('script, style, link, meta[http-equiv], base, iframe, object, embed, form')
+      .forEach((n) => n.remove());
+    for (const el of doc.querySelectorAll('*')) {
+      for (const a of [...el.attributes]) {
+        if (/^on/i.test(a.name) || a.name === 'style') el.removeAttribute(a.name);
+        else if (/^(href|src|xlink:href)$/i.test(a.name) && !/^#/.test(a.value)) el.removeAttribute(a.name);
+      }
+    }
+    doc.documentElement.classList.add('sc-report');
+    const link = doc.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = new URL('app.css', location.href).href;
+    doc.head.append(link);
+    return '<!doctype html>\n' + doc.documentElement.outerHTML;
+  }
+
+  function htmlBlobUrl(html, owner) {
+    const url = URL.createObjectURL(new Blob([reportDocument(html)], { type: 'text/html;charset=utf-8' }));
+    owner.push(url);
+    return url;
+  }
+
+  // ---------------------------------------------------------------- session
+
+  function signOut(message) {
+    state.token = '';
+    state.me = null;
+    try { sessionStorage.removeItem(TOKEN_KEY); } catch { /* ignore */ }
+    state.loginMessage = message || '';
+    resetChat();
+    if (currentRoute() === 'login' && $('login-error')) {
+      showLoginError(state.loginMessage);
+    } else {
+      location.hash = '#/login';
+    }
+  }
+
+  async function loadProfile() {
+    const [me, emps] = await Promise.all([api('GET', '/me'), api('GET', '/employees')]);
+    state.me = me;
+    state.employees = Array.isArray(emps.employees) ? emps.employees : [];
+    state.skills = Array.isArray(emps.skills) ? emps.skills : [];
+  }
+
+  // ---------------------------------------------------------------- chrome
+
+  function renderChrome() {
+    const signedIn = !!state.me;
+    $('nav').hidden = !signedIn;
+    $('logout').hidden = !signedIn;
+    const badge = $('role-badge');
+    badge.hidden = !signedIn;
+    const shop = $('shop-title');
+    if (signedIn) {
+      const role = state.me.role === 'owner' ? 'owner' : 'viewer';
+      badge.dataset.role = role;
+      badge.dataset.i18n = 'role.' + role;
+      badge.textContent = t('role.' + role);
+      shop.textContent = (state.me.shop && (state.me.shop.title || state.me.shop.name)) || '';
+      shop.title = shopTz() || '';
+    } else {
+      shop.textContent = '';
+    }
+    const toggle = $('lang-toggle');
+    toggle.textContent = state.lang === 'zh' ? 'EN' : '中文';
+    toggle.lang = state.lang === 'zh' ? 'en' : 'zh-CN';
+    toggle.title = t('top.langSwitch');
+    toggle.setAttribute('aria-label', t('top.langSwitch'));
+    document.documentElement.lang = state.lang === 'zh' ? 'zh-CN' : 'en';
+    document.title = t('app.title');
+    renderNotices();
+  }
+
+  function renderNotices() {
+    const box = $('notices');
+    box.replaceChildren();
+    if (!state.me) return;
+    if (state.paused) {
+      box.append(h('div', { class: 'notice notice-danger', role: 'status' }, tx('notice.paused'), ' ',
+        h('a', { href: '#/perms', i18n: 'notice.pausedLink' })));
+    }
+    if (!isOwner()) box.append(h('div', { class: 'notice notice-info' }, tx('notice.viewer')));
+    const count = $('pending-count');
+    count.hidden = !state.pending;
+    count.textContent = String(state.pending);
+    count.title = t('nav.pending', { n: state.pending });
+  }
+
+  function markNav(name) {
+    for (const a of document.querySelectorAll('#nav a')) {
+      if (a.dataset.route === name) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+  }
+
+  // The pending-approval count and the kill switch, shown on every page.
+  async function refreshGlobal() {
+    if (!state.token || !state.me) return;
+    try {
+      const [ap, perms] = await Promise.all([api('GET', '/approvals'), api('GET', '/perms')]);
+      state.pending = (ap.approvals || []).filter((a) => a.status === 'pending').length;
+      state.paused = !!(perms.policy && perms.policy.paused);
+      renderNotices();
+    } catch { /* the page in view shows its own errors */ }
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  function currentRoute() {
+    const m = /^#\/?([\w-]*)/.exec(location.hash || '');
+    return m ? m[1] : '';
+  }
+
+  function beginView(name) {
+    endView();
+    const view = { name, alive: true, blobs: [], reload: null };
+    view.el = h('section', { class: 'view view-' + name });
+    state.view = view;
+    return view;
+  }
+
+  function endView() {
+    const v = state.view;
+    if (!v) return;
+    v.alive = false;
+    v.blobs.forEach((u) => URL.revokeObjectURL(u));
+    state.view = null;
+  }
+
+  async function route() {
+    const seq = ++state.routeSeq;
+    let name = currentRoute();
+    if (!state.token) {
+      if (name !== 'login') { history.replaceState(null, '', '#/login'); }
+      showLogin();
+      return;
+    }
+    if (name === 'login') { showLogin(); return; }
+    if (!state.me) {
+      const main = $('main');
+      main.replaceChildren(loadingEl());
+      try {
+        await loadProfile();
+      } catch (e) {
+        if (seq !== state.routeSeq || e.status === 401) return;
+        main.replaceChildren(errorEl(e, route));
+        return;
+      }
+      if (seq !== state.routeSeq) return;
+      renderChrome();
+      refreshGlobal();
+    }
+    if (!ROUTES.includes(name)) {
+      name = 'chat';
+      history.replaceState(null, '', '#/chat');
+    }
+    showPage(name);
+  }
+
+  function showPage(name) {
+    const view = beginView(name);
+    markNav(name);
+    renderChrome();
+    const main = $('main');
+    if (name === 'chat') {
+      main.replaceChildren(chatView());
+    } else {
+      main.replaceChildren(view.el);
+      PAGES[name](view);
+    }
+  }
+
+  // ---------------------------------------------------------------- login
+
+  function showLogin() {
+    endView();
+    state.me = null;
+    renderChrome();
+    markNav('');
+    const input = h('input', { id: 'token-input', type: 'password', class: 'input', testid: 'token-input',
+      autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false', 'aria-describedby': 'login-lead' });
+    const error = h('p', { id: 'login-error', class: 'login-error', testid: 'login-error', role: 'alert',
+      'aria-live': 'assertive' });
+    const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block', testid: 'login-button',
+      i18n: 'login.button' });
+    const submit = async () => {
+      const token = input.value.trim();
+      if (!token) { showLoginError(t('login.empty')); input.focus(); return; }
+      button.disabled = true;
+      showLoginError('');
+      state.token = token;
+      try {
+        await loadProfile();
+        try { sessionStorage.setItem(TOKEN_KEY, token); } catch { /* ignore */ }
+        state.loginMessage = '';
+        location.hash = '#/chat';
+        refreshGlobal();
+      } catch (e) {
+        state.token = '';
+        state.me = null;
+        showLoginError(e.message);
+      } finally {
+        button.disabled = false;
+      }
+    };
+    // A form, so that Enter signs in and the password field sits where browsers expect it;
+    // it is never submitted (the page's policy forbids form actions anyway).
+    const form = h('form', { class: 'login-form', novalidate: true, autocomplete: 'off' },
+      h('label', { for: 'token-input', class: 'label', i18n: 'login.token' }), input, button);
+    form.addEventListener('submit', (e) => { e.preventDefault(); submit(); });
+    const card = h('section', { class: 'login card' },
+      h('h1', { i18n: 'login.title' }),
+      h('p', { id: 'login-lead', class: 'muted', i18n: 'login.lead' }),
+      form, error);
+    $('main').replaceChildren(h('div', { class: 'login-wrap' }, card));
+    showLoginError(state.loginMessage);
+    input.focus();
+  }
+
+  function showLoginError(text) {
+    const el = $('login-error');
+    if (el) el.textContent = text || '';
+  }
+
+  // ---------------------------------------------------------------- chat
+
+  const chat = { root: null, busy: false, tasks: new Map(), blobs: [], assets: null, request: '', total: 0, finished: 0 };
+
+  function resetChat() {
+    chat.blobs.forEach((u) => URL.revokeObjectURL(u));
+    chat.blobs = [];
+    chat.root = null;
+    chat.tasks = new Map();
+    chat.busy = false;
+  }
+
+  function chatView() {
+    if (!chat.root) buildChat();
+    chat.send.disabled = chat.busy;
+    chat.preview.disabled = chat.busy;
+    guard(chat.send);
+    applyI18n(chat.root);
+    return chat.root;
+  }
+
+  function buildChat() {
+    const input = h('textarea', { id: 'chat-input', class: 'input chat-input', testid: 'chat-input', rows: '3',
+      ph: 'chat.placeholder' });
+    input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); if (isOwner()) runChat('run'); }
+    });
+    const preview = h('button', { type: 'button', class: 'btn', testid: 'chat-preview', i18n: 'chat.preview',
+      onclick: () => runChat('preview') });
+    const sendBtn = h('button', { type: 'button', class: 'btn btn-primary', testid: 'chat-send', i18n: 'chat.send',
+      onclick: () => runChat('run') });
+    const examples = h('div', { class: 'examples' }, tx('chat.try', null, 'muted'),
+      [1, 2, 3, 4].map((i) => h('button', { type: 'button', class: 'chip', i18n: 'chat.ex' + i,
+        onclick: (e) => { input.value = e.currentTarget.textContent; input.focus(); } })));
+    const composer = h('div', { class: 'card composer' },
+      h('label', { for: 'chat-input', class: 'label', i18n: 'chat.label' }),
+      input,
+      h('div', { class: 'composer-actions' }, tx('chat.hint', null, 'muted hint'), preview, sendBtn),
+      examples);
+
+    const ask = h('p', { class: 'ask' });
+    const source = h('span', { class: 'source' });
+    const progress = h('span', { class: 'progress', role: 'status' });
+    const planView = h('ol', { class: 'plan-view', testid: 'plan-view', 'aria-live': 'polite' });
+    const understood = h('div', { class: 'understood', hidden: true });
+    const result = h('p', { class: 'chat-result', testid: 'chat-result', role: 'status', 'aria-live': 'polite' });
+    const exchange = h('section', { class: 'card exchange', hidden: true },
+      h('div', { class: 'ask-row' }, tx('chat.you', null, 'ask-label'), ask),
+      h('div', { class: 'exchange-meta' }, source, progress),
+      planView, understood, result);
+    const historyList = h('ol', { class: 'history-list' });
+    const historyBox = h('section', { class: 'history', hidden: true },
+      h('h2', { i18n: 'chat.earlier' }), historyList);
+
+    chat.root = h('section', { class: 'view view-chat' },
+      h('div', { class: 'view-head' }, h('h1', { i18n: 'chat.title' }), h('p', { class: 'muted', i18n: 'chat.lead' })),
+      composer, exchange, historyBox);
+    Object.assign(chat, { input, preview, send: sendBtn, ask, source, progress, planView, understood, result,
+      exchange, historyList, historyBox });
+  }
+
+  function setChatBusy(busy) {
+    chat.busy = busy;
+    chat.preview.disabled = busy;
+    chat.send.disabled = busy;
+    guard(chat.send);
+    chat.exchange.classList.toggle('is-busy', busy);
+  }
+
+  async function runChat(mode) {
+    if (chat.busy) return;
+    if (mode === 'run' && !isOwner()) return;
+    const text = chat.input.value.trim();
+    if (!text) {
+      chat.input.focus();
+      chat.input.classList.add('is-invalid');
+      setTimeout(() => chat.input.classList.remove('is-invalid'), 1500);
+      chat.input.placeholder = t('chat.empty');
+      return;
+    }
+    archiveExchange();
+    startExchange(text);
+    setChatBusy(true);
+    try {
+      if (mode === 'preview') {
+        const r = await api('POST', '/plan', { request: text });
+        if (r.result === 'plan' && r.plan) {
+          renderPlan(r.plan, r.source);
+          finishLine('preview', [['chat.previewed', { n: (r.plan.tasks || []).length }]]);
+        } else {
+          showNotUnderstood(r);
+        }
+      } else {
+        let ended = false;
+        await streamChat(text, (ev) => {
+          if (ev.event === 'result' || ev.event === 'error') ended = true;
+          onChatEvent(ev);
+        });
+        if (!ended) finishText('error', t('chat.cut'));
+      }
+    } catch (e) {
+      finishText('error', e.message);
+    } finally {
+      chat.progress.textContent = '';
+      setChatBusy(false);
+      if (mode === 'run') refreshGlobal();
+    }
+  }
+
+  function startExchange(text) {
+    chat.blobs.forEach((u) => URL.revokeObjectURL(u));
+    chat.blobs = [];
+    chat.assets = null;
+    chat.tasks = new Map();
+    chat.request = text;
+    chat.total = 0;
+    chat.finished = 0;
+    chat.ask.textContent = text;
+    chat.source.replaceChildren();
+    chat.planView.replaceChildren();
+    chat.understood.replaceChildren();
+    chat.understood.hidden = true;
+    chat.result.replaceChildren();
+    chat.result.className = 'chat-result';
+    chat.result.dataset.state = 'running';
+    chat.progress.replaceChildren(h('span', { class: 'spinner', 'aria-hidden': 'true' }), tx('chat.planning'));
+    chat.exchange.hidden = false;
+  }
+
+  function archiveExchange() {
+    if (!chat.request || chat.exchange.hidden) return;
+    const item = h('li', { class: 'history-item' },
+      h('p', { class: 'history-ask', text: chat.request }),
+      h('p', { class: 'history-result s-text-' + (chat.result.dataset.state || ''), text: chat.result.textContent }));
+    chat.historyList.prepend(item);
+    while (chat.historyList.children.length > 20) chat.historyList.lastChild.remove();
+    chat.historyBox.hidden = false;
+  }
+
+  function onChatEvent(ev) {
+    switch (ev.event) {
+      case 'planned':
+        renderPlan(ev.plan || {}, ev.source);
+        updateProgress();
+        break;
+      case 'started': {
+        const row = ensureTask({ id: ev.task, employee: ev.employee, skill: ev.skill });
+        setTaskStatus(row, 'running');
+        break;
+      }
+      case 'finished':
+        applyOutcome(ev.outcome || {}, ev.task);
+        chat.finished += 1;
+        updateProgress();
+        break;
+      case 'result': {
+        const r = ev.result || {};
+        if (r.result === 'ran') {
+          if (r.plan && !chat.tasks.size) renderPlan(r.plan);
+          (r.tasks || []).forEach((o) => applyOutcome(o));
+          finishLine('done', ranLine(r));
+          const input = chat.input;
+          if (input.value.trim() === chat.request) input.value = '';
+        } else if (r.result === 'not_understood') {
+          showNotUnderstood(r);
+        } else {
+          finishText('done', compactJson(r));
+        }
+        break;
+      }
+      case 'error':
+        finishText('error', ev.error || t('err.status', { status: ev.status || '' }));
+        break;
+      default:
+        break;
+    }
+  }
+
+  function updateProgress() {
+    if (!chat.busy) return;
+    chat.progress.replaceChildren(h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      tx('chat.running', { done: chat.finished, total: chat.total }));
+  }
+
+  function renderPlan(plan, source) {
+    chat.planView.replaceChildren();
+    chat.tasks = new Map();
+    (plan.tasks || []).forEach((task) => ensureTask(task));
+    chat.total = (plan.tasks || []).length;
+    if (source) {
+      chat.source.replaceChildren(source === 'offline'
+        ? tx('chat.source.offline', null, 'badge')
+        : tx('chat.source.model', { name: source }, 'badge'));
+    }
+  }
+
+  function ensureTask(task) {
+    const id = task.id || '?';
+    let row = chat.tasks.get(id);
+    if (row) return row;
+    const statusPill = pill('planned');
+    const summary = h('p', { class: 'task-summary' });
+    const extra = h('div', { class: 'task-extra' });
+    const deps = (task.depends_on || []).filter(Boolean);
+    const el = h('li', { class: 'task', testid: 'task-' + id, 'data-status': 'planned' },
+      h('div', { class: 'task-head' },
+        statusPill,
+        h('span', { class: 'task-id', text: id }),
+        empSpan(task.employee || '', 'task-emp'),
+        h('span', { class: 'sep', 'aria-hidden': 'true', text: '·' }),
+        codeEl(task.skill || '', 'task-skill'),
+        task.skill && skillName(task.skill) ? h('span', { class: 'muted task-skill-name', text: skillName(task.skill) }) : null,
+        deps.length ? tx('chat.waits', { deps: deps.join(', ') }, 'task-deps') : null),
+      task.args !== undefined ? h('code', { class: 'task-args', text: compactJson(task.args) }) : null,
+      summary, extra);
+    row = { id, el, pill: statusPill, summary, extra };
+    chat.tasks.set(id, row);
+    chat.planView.append(el);
+    return row;
+  }
+
+  function setTaskStatus(row, status) {
+    row.el.dataset.status = status;
+    setPill(row.pill, status);
+  }
+
+  function applyOutcome(o, fallbackId) {
+    const id = o.task_id || fallbackId;
+    if (!id) return;
+    const row = ensureTask({ id, employee: o.employee, skill: o.skill });
+    if (o.outcome === 'skipped') {
+      setTaskStatus(row, 'skipped');
+      row.summary.textContent = o.summary || '';
+      row.extra.replaceChildren(o.because_of ? tx('chat.because', { task: o.because_of }, 'muted') : '');
+      return;
+    }
+    setTaskStatus(row, o.status || 'done');
+    row.summary.textContent = o.summary || '';
+    const extra = [];
+    if (o.rule && (o.status === 'denied' || o.status === 'pending')) extra.push(tx('chat.rule', { rule: o.rule }, 'rule'));
+    if (o.approval_id !== null && o.approval_id !== undefined) {
+      extra.push(h('a', { class: 'btn btn-small', href: '#/approvals' },
+        tx('chat.approval', { id: o.approval_id }), ' → ', tx('chat.openApprovals')));
+    }
+    if (Array.isArray(o.files) && o.files.length) extra.push(fileStrip(o.files));
+    row.extra.replaceChildren(...extra);
+  }
+
+  function fileStrip(files) {
+    const strip = h('div', { class: 'files' });
+    for (const path of files) {
+      const fig = h('figure', { class: 'file' }, h('figcaption', { text: basename(path), title: path }));
+      strip.append(fig);
+      if (!/\.(svg|png|jpe?g|webp|gif)$/i.test(path)) continue;
+      chatAssets().then((list) => {
+        const asset = list.find((a) => a.path === path) || list.find((a) => basename(a.path) === basename(path));
+        if (!asset) return null;
+        return assetUrl(asset.id, asset.media_type, chat.blobs).then((url) => {
+          fig.prepend(h('a', { href: '#/assets', class: 'file-thumb' }, h('img', { src: url, alt: asset.title || basename(path), loading: 'lazy' })));
+        });
+      }).catch(() => { /* the name is still shown */ });
+    }
+    return strip;
+  }
+
+  function chatAssets() {
+    if (!chat.assets) chat.assets = api('GET', '/assets').then((r) => r.assets || []);
+    return chat.assets;
+  }
+
+  function ranLine(r) {
+    const counts = { done: 0, pending: 0, denied: 0, failed: 0, skipped: 0 };
+    const outcomes = r.tasks || [];
+    for (const o of outcomes) {
+      const s = o.outcome === 'skipped' ? 'skipped' : o.status;
+      if (s in counts) counts[s] += 1;
+    }
+    const total = outcomes.length || chat.total;
+    const parts = [['chat.ran', { plan: r.plan_id, done: counts.done, total }]];
+    for (const s of ['pending', 'denied', 'failed', 'skipped']) {
+      if (counts[s]) parts.push(['chat.part.' + s, { n: counts[s] }]);
+    }
+    return parts;
+  }
+
+  function finishLine(stateName, parts) {
+    chat.result.dataset.state = stateName;
+    chat.result.className = 'chat-result is-' + stateName;
+    chat.result.replaceChildren(...parts.map(([key, vars]) => tx(key, vars)));
+  }
+
+  function finishText(stateName, text) {
+    chat.result.dataset.state = stateName;
+    chat.result.className = 'chat-result is-' + stateName;
+    chat.result.textContent = text;
+  }
+
+  function showNotUnderstood(r) {
+    const asList = (items) => h('ul', null, (items || []).map((x) => h('li', { text: typeof x === 'string' ? x : compactJson(x) })));
+    const blocks = [];
+    if (r.understood && r.understood.length) blocks.push(h('div', null, h('h3', { i18n: 'chat.understood' }), asList(r.understood)));
+    if (r.unclear && r.unclear.length) blocks.push(h('div', null, h('h3', { i18n: 'chat.unclear' }), asList(r.unclear)));
+    chat.understood.replaceChildren(...blocks);
+    chat.understood.hidden = !blocks.length;
+    finishText('not_understood', r.answer || '');
+  }
+
+  // ---------------------------------------------------------------- pages
+
+  function pageHead(titleKey, leadKey, ...extra) {
+    return h('div', { class: 'view-head' }, h('h1', { i18n: titleKey }),
+      leadKey ? h('p', { class: 'muted', i18n: leadKey }) : null, ...extra);
+  }
+
+  // Loads into `box`, keeping the old content until the new one is ready (no flicker, and
+  // an element a test holds is replaced only once).
+  async function fill(view, box, load, render) {
+    if (!box.firstChild) box.replaceChildren(loadingEl());
+    try {
+      const data = await load();
+      if (!view.alive) return;
+      box.replaceChildren(...[render(data)].flat(Infinity).filter((x) => x !== null && x !== undefined && x !== false));
+    } catch (e) {
+      if (!view.alive) return;
+      box.replaceChildren(errorEl(e, () => fill(view, box, load, render)));
+    }
+  }
+
+  // ---- work log
+
+  function logPage(view) {
+    const empSelect = h('select', { id: 'log-employee', class: 'input', testid: 'log-filter-employee' },
+      h('option', { value: '', i18n: 'log.allEmployees' }),
+      state.employees.map((e) => h('option', { value: e.id, 'data-emp': e.id, text: empName(e.id) })));
+    const kindSelect = h('select', { id: 'log-kind', class: 'input', testid: 'log-filter-kind' },
+      h('option', { value: '', i18n: 'log.allKinds' }),
+      KINDS.map((k) => h('option', { value: k, i18n: 'kind.' + k })));
+    empSelect.value = state.logFilter.employee;
+    kindSelect.value = state.logFilter.kind;
+    const verifyBtn = h('button', { type: 'button', class: 'btn', testid: 'log-verify', i18n: 'log.verify' });
+    const verifySlot = h('div', { class: 'verify-slot', 'aria-live': 'polite' });
+    const list = h('ol', { class: 'timeline', testid: 'log-list' });
+    const count = h('p', { class: 'muted small' });
+
+    const load = () => {
+      const q = new URLSearchParams();
+      if (state.logFilter.employee) q.set('employee', state.logFilter.employee);
+      if (state.logFilter.kind) q.set('kind', state.logFilter.kind);
+      q.set('limit', '200');
+      list.setAttribute('aria-busy', 'true');
+      return fill(view, list, () => api('GET', '/log?' + q.toString()), (r) => {
+        list.removeAttribute('aria-busy');
+        const entries = r.entries || [];
+        count.replaceChildren(tx('log.count', { n: entries.length }), ' · ', tx('common.timesIn', { tz: shopTz() || 'UTC' }));
+        return entries.length ? entries.map(logEntry) : [h('li', { class: 'empty' }, tx('log.empty'))];
+      });
+    };
+    const verify = async () => {
+      verifyBtn.disabled = true;
+      verifySlot.replaceChildren(h('span', { class: 'muted' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), tx('log.verifying')));
+      try {
+        const r = await api('GET', '/log/verify');
+        if (view.alive) verifySlot.replaceChildren(verifyStatus(r));
+      } catch (e) {
+        if (view.alive) verifySlot.replaceChildren(errorEl(e));
+      } finally {
+        verifyBtn.disabled = false;
+      }
+    };
+    empSelect.addEventListener('change', () => { state.logFilter.employee = empSelect.value; load(); });
+    kindSelect.addEventListener('change', () => { state.logFilter.kind = kindSelect.value; load(); });
+    verifyBtn.addEventListener('click', verify);
+
+    view.el.append(
+      pageHead('log.title', 'log.lead'),
+      h('div', { class: 'toolbar card' },
+        h('label', { class: 'field' }, tx('log.employee', null, 'label'), empSelect),
+        h('label', { class: 'field' }, tx('log.kind', null, 'label'), kindSelect),
+        h('div', { class: 'field field-end' }, verifyBtn)),
+      verifySlot, count, list);
+    load();
+    verify();
+  }
+
+  function verifyStatus(r) {
+    const status = r.status === 'ok' ? 'ok' : r.status === 'broken' ? 'broken' : String(r.status || 'broken');
+    const box = h('div', { class: 'verify verify-' + status, testid: 'verify-status', 'data-status': status, role: 'status' });
+    if (status === 'ok') {
+      box.append(pill('ok'), ' ',
+        r.checkpoints !== undefined ? tx('log.ok', { entries: r.entries, checkpoints: r.checkpoints }) : tx('log.okShort', { entries: r.entries }));
+      const hashes = h('div', { class: 'hashes' });
+      if (r.head) hashes.append(h('span', null, tx('log.head'), ' ', h('code', { text: String(r.head).slice(0, 16), title: r.head })));
+      if (r.root) hashes.append(h('span', null, tx('log.root'), ' ', h('code', { text: String(r.root).slice(0, 16), title: r.root })));
+      box.append(hashes);
+    } else {
+      box.append(pill('broken'), ' ', tx('log.broken', { seq: r.seq, problem: r.problem || '' }));
+    }
+    return box;
+  }
+
+  function logEntry(e) {
+    const who = [];
+    if (e.actor && e.actor !== 'employee') who.push(h('span', { class: 'actor', 'data-emp': e.actor, text: empName(e.actor) }));
+    if (e.employee) who.push(empSpan(e.employee, 'actor'));
+    const ref = e.plan_id ? '#' + e.plan_id + (e.task_id ? '/' + e.task_id : '') : '';
+    const hasDetails = e.details && typeof e.details === 'object' && Object.keys(e.details).length > 0;
+    return h('li', { class: 'entry k-' + e.kind, testid: 'log-entry', 'data-kind': e.kind, 'data-seq': e.seq },
+      h('div', { class: 'entry-head' },
+        h('span', { class: 'seq', text: '#' + e.seq }),
+        timeEl(e.at),
+        h('span', { class: 'kind kind-' + e.kind, i18n: M['kind.' + e.kind] ? 'kind.' + e.kind : null, text: M['kind.' + e.kind] ? null : e.kind }),
+        who.length ? h('span', { class: 'who' }, who.flatMap((w, i) => (i ? [' · ', w] : [w]))) : null,
+        ref ? h('span', { class: 'ref', text: ref }) : null,
+        e.amount !== null && e.amount !== undefined ? h('span', { class: 'amount', text: fmtMoney(e.amount) }) : null),
+      h('p', { class: 'entry-summary', text: e.summary || '' }),
+      hasDetails || e.skill
+        ? h('details', { class: 'entry-details' },
+          h('summary', null, tx('common.details'), e.skill ? h('code', { class: 'skill', text: e.skill }) : null),
+          hasDetails ? jsonPre(e.details) : null)
+        : null);
+  }
+
+  // ---- approvals
+
+  function approvalsPage(view) {
+    const result = h('div', { class: 'msg', testid: 'approval-result', role: 'status', 'aria-live': 'polite', hidden: true });
+    const list = h('div', { class: 'approvals', testid: 'approvals-list' });
+    const load = () => fill(view, list, () => api('GET', '/approvals?all=true'), (r) => {
+      const all = r.approvals || [];
+      const waiting = all.filter((a) => a.status === 'pending');
+      const decided = all.filter((a) => a.status !== 'pending');
+      state.pending = waiting.length;
+      renderNotices();
+      return [
+        h('h2', { class: 'section-title' }, tx('ap.waiting'), waiting.length ? h('span', { class: 'count', text: String(waiting.length) }) : null),
+        waiting.length ? waiting.map((a) => approvalCard(a, act)) : emptyEl('ap.noneWaiting'),
+        h('h2', { class: 'section-title' }, tx('ap.decided')),
+        decided.length ? decided.map((a) => approvalCard(a, act)) : emptyEl('ap.noneDecided'),
+      ];
+    });
+    const act = async (a, verb, reason, buttons) => {
+      buttons.forEach((b) => { b.disabled = true; });
+      try {
+        if (verb === 'approve') {
+          const r = await api('POST', '/approvals/' + a.id + '/approve', {});
+          const parts = [pill(r.status || 'done'), ' ', tx('ap.approved', { id: a.id, status: t('status.' + (r.status || 'done')) })];
+          if (r.summary) parts.push(' — ', h('span', { text: r.summary }));
+          if (Array.isArray(r.resumed) && r.resumed.length) {
+            parts.push(h('div', { class: 'resumed' }, tx('ap.resumed', null, 'muted'),
+              h('ul', null, r.resumed.map((o) => h('li', null,
+                pill(o.outcome === 'skipped' ? 'skipped' : (o.status || 'done')), ' ',
+                o.task_id ? h('span', { class: 'task-id', text: o.task_id }) : null, ' ',
+                o.employee ? empSpan(o.employee) : null, ' ',
+                h('span', { text: o.summary || '' }))))));
+          }
+          say(result, r.status === 'done' ? 'ok' : r.status === 'pending' ? 'info' : 'error', ...parts);
+          result.dataset.status = r.status || 'done';
+        } else {
+          const body = reason ? { reason } : {};
+          await api('POST', '/approvals/' + a.id + '/reject', body);
+          say(result, 'ok', tx('ap.rejected', { id: a.id }));
+          result.dataset.status = 'rejected';
+        }
+      } catch (e) {
+        say(result, 'error', e.message);
+        result.dataset.status = 'error';
+      }
+      await load();
+      refreshGlobal();
+    };
+    view.el.append(pageHead('ap.title', 'ap.lead'), result, list);
+    load();
+  }
+
+  function approvalCard(a, act) {
+    const meta = (key, value) => (value ? h('div', { class: 'meta-item' }, h('dt', { i18n: key }), h('dd', null, value)) : null);
+    const plan = a.plan_id ? '#' + a.plan_id + (a.task_id ? ' / ' + a.task_id : '') : null;
+    const card = h('article', { class: 'card approval s-border-' + a.status, testid: 'approval-' + a.id, 'data-status': a.status },
+      h('header', { class: 'approval-head' },
+        h('span', { class: 'approval-id', text: '#' + a.id }),
+        pill(a.status),
+        empSpan(a.employee, 'approval-emp'),
+        h('span', { class: 'sep', 'aria-hidden': 'true', text: '·' }),
+        codeEl(a.skill, 'approval-skill'),
+        skillName(a.skill) ? h('span', { class: 'muted', text: skillName(a.skill) }) : null),
+      a.reason ? h('p', { class: 'approval-reason', text: loc(a.reason) }) : null,
+      h('div', { class: 'args' }, h('div', { class: 'label', i18n: 'ap.args' }), jsonPre(a.args)),
+      h('dl', { class: 'meta' },
+        meta('ap.rule', a.rule ? codeEl(a.rule) : null),
+        meta('ap.plan', plan),
+        meta('ap.created', a.created_at ? timeEl(a.created_at) : null),
+        meta('ap.expires', a.status === 'pending' && a.expires_at ? timeEl(a.expires_at) : null),
+        meta('ap.decidedAt', a.decided_at ? timeEl(a.decided_at) : null),
+        meta('ap.digest', a.digest ? h('code', { text: String(a.digest).slice(0, 16) + '…', title: a.digest }) : null),
+        meta('ap.note', a.note ? h('span', { text: a.note }) : null)));
+    if (a.status === 'pending') {
+      const reason = guard(h('input', { type: 'text', class: 'input', aria: 'ap.reason', ph: 'ap.reason',
+        testid: 'reject-reason-' + a.id, maxlength: '500' }));
+      const reject = guard(h('button', { type: 'button', class: 'btn btn-danger-outline', testid: 'reject-' + a.id, i18n: 'ap.reject' }));
+      const approve = guard(h('button', { type: 'button', class: 'btn btn-primary', testid: 'approve-' + a.id, i18n: 'ap.approve' }));
+      const buttons = [reject, approve];
+      reject.addEventListener('click', () => act(a, 'reject', reason.value.trim(), buttons));
+      approve.addEventListener('click', () => act(a, 'approve', '', buttons));
+      card.append(h('div', { class: 'approval-actions' }, reason, reject, approve));
+    }
+    return card;
+  }
+
+  // ---- permissions
+
+  function permsPage(view) {
+    const result = h('div', { class: 'msg', testid: 'perms-result', role: 'status', 'aria-live': 'polite', hidden: true });
+    const ksState = h('p', { class: 'ks-state' });
+    const version = h('span', { class: 'muted small' });
+    const pauseAll = guard(h('button', { type: 'button', class: 'btn btn-danger', testid: 'pause-all', i18n: 'perms.pauseAll' }));
+    const resumeAll = guard(h('button', { type: 'button', class: 'btn', testid: 'resume-all', i18n: 'perms.resumeAll' }));
+    const ledgerBox = h('section', { class: 'card ledger', testid: 'ledger-caps' });
+    const rulesBox = h('div', { class: 'shop-rules' });
+    const employeesBox = h('div', { class: 'perm-grid', testid: 'perms-employees' });
+    const historyBox = h('div', { class: 'history-box', testid: 'perms-history' });
+
+    const grantEmployee = guard(h('select', { id: 'grant-employee', class: 'input', testid: 'grant-employee' }));
+    const grantSetting = guard(h('input', { id: 'grant-setting', class: 'input mono', testid: 'grant-setting', type: 'text',
+      list: 'knob-list', placeholder: 'max_discount_pct=30', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off' }));
+    const grantUntil = guard(h('input', { id: 'grant-until', class: 'input', testid: 'grant-until', type: 'date' }));
+    const grantSubmit = guard(h('button', { type: 'button', class: 'btn btn-primary', testid: 'grant-submit', i18n: 'perms.grantSubmit' }));
+    const knobList = h('datalist', { id: 'knob-list' }, KNOBS.map((k) => h('option', { value: k + '=' })));
+    const knobHelp = h('ul', { class: 'knob-help' }, KNOBS.map((k) => h('li', null,
+      h('button', { type: 'button', class: 'link mono', text: k, disabled: !isOwner(),
+        onclick: () => { grantSetting.value = k + '='; grantSetting.focus(); } }),
+      ' ', tx('knob.' + k, null, 'muted'))));
+
+    const data = { perms: null, history: [] };
+
+    const load = async () => {
+      const [perms, hist, ledger] = await Promise.allSettled([
+        api('GET', '/perms'), api('GET', '/perms/history'), api('GET', '/ledger')]);
+      if (!view.alive) return;
+      if (perms.status === 'fulfilled') {
+        data.perms = perms.value;
+        state.paused = !!(perms.value.policy && perms.value.policy.paused);
+        renderNotices();
+        renderPolicy();
+      } else {
+        employeesBox.replaceChildren(errorEl(perms.reason, load));
+      }
+      if (hist.status === 'fulfilled') {
+        data.history = hist.value.changes || [];
+        historyBox.replaceChildren(historyTable(data.history));
+      } else {
+        historyBox.replaceChildren(errorEl(hist.reason, load));
+      }
+      if (ledger.status === 'fulfilled') ledgerBox.replaceChildren(...ledgerView(ledger.value));
+      else ledgerBox.replaceChildren(h('h2', { i18n: 'perms.ledger' }), errorEl(ledger.reason, load));
+    };
+
+    const mutate = async (path, body, done, controls) => {
+      (controls || []).forEach((c) => { c.disabled = true; });
+      try {
+        const r = await api('POST', path, body);
+        say(result, 'ok', done(r.version));
+        result.dataset.status = 'ok';
+      } catch (e) {
+        say(result, 'error', e.message);
+        result.dataset.status = 'error';
+      } finally {
+        (controls || []).forEach((c) => { c.disabled = false; guard(c); });
+      }
+      await load();
+      refreshGlobal();
+      return !result.classList.contains('msg-error');
+    };
+    const who = (id) => (id === 'all' ? t('perms.everyone') : empName(id));
+    const pause = (id, btn) => mutate('/perms/pause', { who: id },
+      (v) => tx('perms.done.pause', { who: who(id), v }), [btn]);
+    const resume = (id, btn) => mutate('/perms/resume', { who: id },
+      (v) => tx('perms.done.resume', { who: who(id), v }), [btn]);
+    const revoke = (emp, skill, btn) => mutate('/perms/revoke', { employee: emp, pattern: skill },
+      (v) => tx('perms.done.revoke', { who: empName(emp), skill, v }), [btn]);
+    const grant = (emp, setting, until, controls) => mutate('/perms/grant', { employee: emp, setting, until: until || null },
+      (v) => tx('perms.done.grant', { who: empName(emp), setting, v }), controls);
+
+    pauseAll.addEventListener('click', () => pause('all', pauseAll));
+    resumeAll.addEventListener('click', () => resume('all', resumeAll));
+    const submitGrant = async () => {
+      const setting = grantSetting.value.trim();
+      const m = /^([\w.]+)\s*=\s*(\S.*)$/.exec(setting);
+      if (!m) { say(result, 'error', t('perms.badSetting')); result.dataset.status = 'error'; grantSetting.focus(); return; }
+      const ok = await grant(grantEmployee.value, m[1] + '=' + m[2].trim(), grantUntil.value,
+        [grantSubmit, grantSetting, grantUntil, grantEmployee]);
+      if (ok) { grantSetting.value = ''; grantUntil.value = ''; }
+    };
+    grantSubmit.addEventListener('click', submitGrant);
+    grantSetting.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); if (isOwner()) submitGrant(); } });
+
+    function employeeIds(policy) {
+      const ids = Object.keys((policy && policy.employees) || {});
+      const order = state.employees.map((e) => e.id);
+      const known = order.filter((id) => ids.includes(id));
+      return known.concat(ids.filter((id) => !order.includes(id)));
+    }
+
+    function renderPolicy() {
+      const perms = data.perms || {};
+      const policy = perms.policy || {};
+      const paused = !!policy.paused;
+      ksState.replaceChildren(pill(paused ? 'paused' : 'active'), ' ', tx(paused ? 'perms.allPaused' : 'perms.allRunning'));
+      ksState.closest('.killswitch').classList.toggle('is-paused', paused);
+      version.replaceChildren(tx('perms.version', { v: perms.version ?? 0 }));
+      const b = policy.budget || {};
+      rulesBox.replaceChildren(h('ul', { class: 'rule-list' },
+        policy.min_margin !== undefined && policy.min_margin !== null ? h('li', null, tx('perms.minMargin', { v: policy.min_margin })) : null,
+        b.max_campaign !== undefined && b.max_campaign !== null ? h('li', null, tx('perms.maxCampaign', { v: fmtMoney(b.max_campaign) })) : null,
+        b.approval_expiry_hours ? h('li', null, tx('perms.expiry', { v: b.approval_expiry_hours })) : null));
+      const ids = employeeIds(policy);
+      employeesBox.replaceChildren(...ids.map((id) => employeeCard(id, policy.employees[id], perms.changes || [], paused)));
+      // The grant form keeps its choice across refreshes.
+      const chosen = grantEmployee.value;
+      grantEmployee.replaceChildren(...ids.map((id) => h('option', { value: id, 'data-emp': id, text: empName(id) })));
+      if (ids.includes(chosen)) grantEmployee.value = chosen;
+    }
+
+    // `allPaused`: the kill switch stops this employee too, whatever its own setting.
+    function employeeCard(id, rules, changes, allPaused) {
+      rules = rules || {};
+      const patterns = rules.skills || [];
+      const revoked = rules.revoked || [];
+      const catalog = allSkills();
+      const allowed = catalog.filter((s) => patterns.some((p) => globMatch(p, s)) && !revoked.some((p) => globMatch(p, s)));
+      const paused = !!rules.paused || !!allPaused;
+      const pauseBtn = guard(h('button', { type: 'button', class: 'btn btn-small', testid: 'perm-pause-' + id, i18n: 'perms.pause' }));
+      const resumeBtn = guard(h('button', { type: 'button', class: 'btn btn-small', testid: 'perm-resume-' + id, i18n: 'perms.resume' }));
+      pauseBtn.addEventListener('click', () => pause(id, pauseBtn));
+      resumeBtn.addEventListener('click', () => resume(id, resumeBtn));
+      (paused ? pauseBtn : resumeBtn).classList.add('btn-quiet');
+
+      const skillRows = allowed.map((s) => {
+        const btn = guard(h('button', { type: 'button', class: 'btn btn-small btn-danger-outline', testid: 'revoke-' + id + '-' + s, i18n: 'perms.revoke' }));
+        btn.addEventListener('click', () => revoke(id, s, btn));
+        return h('li', { class: 'skill-row', 'data-skill': s },
+          h('span', { class: 'skill-text' }, codeEl(s), skillName(s) ? h('span', { class: 'muted small', text: skillName(s) }) : null),
+          btn);
+      });
+      const revokedRows = revoked.map((p) => {
+        const btn = guard(h('button', { type: 'button', class: 'btn btn-small', testid: 'restore-' + id + '-' + p, i18n: 'perms.giveBack' }));
+        btn.addEventListener('click', () => grant(id, 'skills=' + p, null, [btn]));
+        return h('li', { class: 'skill-row is-revoked' }, h('span', { class: 'skill-text' }, codeEl(p)), btn);
+      });
+      const caps = CAPS.filter(([field]) => rules[field] !== null && rules[field] !== undefined).map(([field, knob, unit]) => {
+        const until = activeUntil(changes, id, knob);
+        return h('div', { class: 'cap' },
+          h('dt', { i18n: 'knob.' + knob }),
+          h('dd', null, h('strong', { text: fmtCap(rules[field], unit) }),
+            until ? h('span', { class: 'until' }, ' ', tx('perms.until', { t: fmtTime(until) })) : null));
+      });
+      const modes = Object.entries(rules.modes || {});
+      return h('article', { class: 'card perm' + (paused ? ' is-paused' : ''), testid: 'perm-' + id, 'data-paused': String(paused) },
+        h('header', { class: 'perm-head' },
+          h('h3', null, empSpan(id), ' ', h('code', { class: 'muted small', text: id })),
+          pill(paused ? 'paused' : 'active'),
+          h('span', { class: 'perm-actions' }, pauseBtn, resumeBtn)),
+        h('p', { class: 'small' }, tx('perms.allowList', null, 'muted'), ' ',
+          patterns.length ? patterns.map((p) => codeEl(p, 'chip-code')) : tx('common.none', null, 'muted')),
+        h('h4', { i18n: 'perms.allowed' }),
+        skillRows.length ? h('ul', { class: 'skill-list' }, skillRows) : emptyEl('perms.noSkills'),
+        revokedRows.length ? [h('h4', { i18n: 'perms.revoked' }), h('ul', { class: 'skill-list' }, revokedRows)] : null,
+        h('h4', { i18n: 'perms.caps' }),
+        caps.length ? h('dl', { class: 'caps' }, caps) : emptyEl('perms.noCaps'),
+        modes.length ? [h('h4', { i18n: 'perms.modes' }), h('dl', { class: 'caps' }, modes.map(([skill, mode]) =>
+          h('div', { class: 'cap' }, h('dt', null, codeEl(skill)), h('dd', null, M['mode.' + mode] ? tx('mode.' + mode) : mode))))] : null);
+    }
+
+    function ledgerView(l) {
+      const bar = (spent, cap) => {
+        const ratio = cap > 0 ? Math.min(1, spent / cap) : 0;
+        const fill = h('span', { class: 'bar-fill' + (ratio >= 1 ? ' is-full' : ratio >= 0.8 ? ' is-high' : '') });
+        fill.style.width = (ratio * 100).toFixed(1) + '%';
+        return h('span', { class: 'bar', role: 'img', 'aria-label': fmtMoney(spent) + ' / ' + fmtMoney(cap) }, fill);
+      };
+      const row = (labelNode, spent, cap) => h('div', { class: 'ledger-row' },
+        h('div', { class: 'ledger-label' }, labelNode),
+        h('div', { class: 'ledger-figure' }, tx('perms.ofCap', { spent: fmtMoney(spent), cap: fmtMoney(cap) })),
+        bar(Number(spent) || 0, Number(cap) || 0));
+      const parts = [h('h2', { i18n: 'perms.ledger' }),
+        row(tx('perms.today', { date: l.today || '' }), l.spent_today, l.daily_cap),
+        row(tx('perms.month'), l.spent_month, l.monthly_cap)];
+      if (l.approval_above !== null && l.approval_above !== undefined) {
+        parts.push(h('p', { class: 'small' }, tx('perms.approvalAbove', { amount: fmtMoney(l.approval_above) })));
+      }
+      if (typeof l.reconciled === 'boolean') {
+        parts.push(h('p', { class: 'small ' + (l.reconciled ? 'ok-text' : 'bad-text') },
+          pill(l.reconciled ? 'ok' : 'broken'), ' ', tx(l.reconciled ? 'perms.reconciled' : 'perms.unreconciled')));
+      }
+      if (Array.isArray(l.employees) && l.employees.length) {
+        parts.push(h('h3', { i18n: 'perms.perEmployee' }), h('ul', { class: 'plain-list' }, l.employees.map((e) =>
+          h('li', null, empSpan(e.employee), ': ', tx('perms.empSpend', { today: fmtMoney(e.today), month: fmtMoney(e.month) })))));
+      }
+      if (Array.isArray(l.campaigns) && l.campaigns.length) {
+        parts.push(h('h3', { i18n: 'perms.campaigns' }), h('ul', { class: 'plain-list' }, l.campaigns.map((c) =>
+          h('li', null, h('span', { text: '#' + c.id + ' ' + (c.name || '') }), ' ', h('span', { class: 'badge', text: c.status || '' }), ' ',
+            h('span', { class: 'muted' }, tx('perms.campaignSpent', { spent: fmtMoney(c.spent), total: fmtMoney(c.total_budget) }))))));
+      }
+      return parts;
+    }
+
+    function historyTable(changes) {
+      if (!changes.length) return emptyEl('perms.noHistory');
+      const sorted = changes.slice().sort((a, b) => (b.version || 0) - (a.version || 0));
+      const rows = sorted.map((c) => {
+        let what = '';
+        if (c.kind === 'grant') what = (c.knob || '') + '=' + (c.value ?? '');
+        else if (c.kind === 'revoke') what = c.pattern || '';
+        return {
+          attrs: { 'data-version': c.version, 'data-kind': c.kind },
+          cells: [
+            h('span', { class: 'mono', text: String(c.version ?? '') }),
+            timeEl(c.at),
+            M['change.' + c.kind] ? h('span', { class: 'change change-' + c.kind, i18n: 'change.' + c.kind }) : h('span', { text: c.kind || '' }),
+            c.employee ? empSpan(c.employee) : tx('perms.everyone'),
+            what ? codeEl(what) : '',
+            c.kind === 'grant' ? (c.until ? timeEl(c.until) : tx('perms.forGood', null, 'muted')) : '',
+          ],
+        };
+      });
+      return table([
+        { label: 'perms.h.version' }, { label: 'perms.h.at' }, { label: 'perms.h.kind' },
+        { label: 'perms.h.employee' }, { label: 'perms.h.what' }, { label: 'perms.h.until' }], rows);
+    }
+
+    view.el.append(
+      pageHead('perms.title', 'perms.lead'),
+      result,
+      h('section', { class: 'card killswitch' },
+        h('div', { class: 'ks-text' }, h('h2', { i18n: 'perms.killswitch' }), ksState, version),
+        h('div', { class: 'ks-actions' }, pauseAll, resumeAll)),
+      h('div', { class: 'two-col' }, ledgerBox,
+        h('section', { class: 'card' }, h('h2', { i18n: 'perms.shopRules' }), rulesBox)),
+      h('h2', { class: 'section-title', i18n: 'perms.employees' }),
+      employeesBox,
+      h('section', { class: 'card grant' },
+        h('h2', { i18n: 'perms.grant' }),
+        h('p', { class: 'muted small', i18n: 'perms.grantLead' }),
+        h('div', { class: 'grant-form' },
+          h('label', { class: 'field' }, tx('perms.grantEmployee', null, 'label'), grantEmployee),
+          h('label', { class: 'field field-grow' }, tx('perms.grantSetting', null, 'label'), grantSetting),
+          h('label', { class: 'field' }, tx('perms.grantUntil', null, 'label'), grantUntil),
+          h('div', { class: 'field field-end' }, grantSubmit)),
+        knobList,
+        h('details', { class: 'knobs' }, h('summary', { i18n: 'perms.knobs' }), knobHelp)),
+      h('section', { class: 'card' }, h('h2', { i18n: 'perms.history' }), historyBox));
+    employeesBox.append(loadingEl());
+    load();
+  }
+
+  function allSkills() {
+    const set = new Set();
+    state.skills.forEach((s) => s && s.id && set.add(s.id));
+    state.employees.forEach((e) => (e.skills || []).forEach((s) => { if (!s.includes('*')) set.add(s); }));
+    return [...set].sort();
+  }
+
+  // The newest grant still in force for this knob, if it ends at a time.
+  function activeUntil(changes, employee, knob) {
+    let until = null;
+    for (const c of changes) {
+      if (c.kind === 'grant' && c.employee === employee && c.knob === knob) until = c.until || null;
+    }
+    return until;
+  }
+
+  // ---- schedules
+
+  function schedulesPage(view) {
+    const result = h('div', { class: 'msg', testid: 'schedule-result', role: 'status', 'aria-live': 'polite', hidden: true });
+    const list = h('div', { class: 'schedules', testid: 'schedules-list' });
+    const runsBox = h('div', { class: 'runs' });
+    const load = () => Promise.all([
+      fill(view, list, () => api('GET', '/schedules'), (r) => scheduleTable(r.schedules || [])),
+      fill(view, runsBox, () => api('GET', '/schedules/runs'), (r) => runsTable(r.runs || [])),
+    ]);
+    const act = async (s, verb, btn) => {
+      btn.disabled = true;
+      try {
+        const r = await api('POST', '/schedules/' + encodeURIComponent(s.name) + '/' + verb, {});
+        if (verb === 'run') {
+          const status = r.status || 'done';
+          say(result, status === 'done' ? 'ok' : status === 'pending' ? 'info' : 'error',
+            pill(status), ' ', h('strong', { text: s.name }), ': ', h('span', { text: r.summary || '' }),
+            Array.isArray(r.files) && r.files.length ? h('div', { class: 'small muted', text: r.files.join(', ') }) : '');
+          result.dataset.status = status;
+        } else {
+          say(result, 'ok', tx(verb === 'pause' ? 'sched.paused' : 'sched.resumed', { name: s.name }));
+          result.dataset.status = 'ok';
+        }
+      } catch (e) {
+        say(result, 'error', e.message);
+        result.dataset.status = 'error';
+      } finally {
+        btn.disabled = false;
+        guard(btn);
+      }
+      await load();
+      refreshGlobal();
+    };
+
+    function scheduleTable(items) {
+      if (!items.length) return emptyEl('sched.none');
+      const rows = items.map((s) => {
+        const pauseBtn = guard(h('button', { type: 'button', class: 'btn btn-small' + (s.enabled ? '' : ' btn-quiet'), testid: 'schedule-pause-' + s.name, i18n: 'sched.pause' }));
+        const resumeBtn = guard(h('button', { type: 'button', class: 'btn btn-small' + (s.enabled ? ' btn-quiet' : ''), testid: 'schedule-resume-' + s.name, i18n: 'sched.resume' }));
+        const runBtn = guard(h('button', { type: 'button', class: 'btn btn-small btn-primary', testid: 'schedule-run-' + s.name, i18n: 'sched.run' }));
+        pauseBtn.addEventListener('click', () => act(s, 'pause', pauseBtn));
+        resumeBtn.addEventListener('click', () => act(s, 'resume', resumeBtn));
+        runBtn.addEventListener('click', () => act(s, 'run', runBtn));
+        return {
+          attrs: { testid: 'schedule-' + s.name, 'data-enabled': String(!!s.enabled), class: s.enabled ? '' : 'is-off' },
+          cells: [
+            h('strong', { class: 'sched-name', text: s.name }),
+            h('div', null, cronText(s.cron), h('div', null, codeEl(s.cron, 'small')),
+              h('div', { class: 'small muted' }, tx('sched.next'), ': ', s.enabled ? timeEl(s.next_run_at) : '—')),
+            s.employee ? empSpan(s.employee) : '',
+            actionText(s),
+            h('div', null, pill(s.enabled ? 'active' : 'paused'),
+              s.catch_up ? h('div', { class: 'small muted', i18n: M['sched.catchUp.' + s.catch_up] ? 'sched.catchUp.' + s.catch_up : null, text: M['sched.catchUp.' + s.catch_up] ? null : s.catch_up }) : null),
+            timeEl(s.last_run_at),
+            h('div', { class: 'row-actions' }, pauseBtn, resumeBtn, runBtn),
+          ],
+        };
+      });
+      return table([
+        { label: 'sched.name' }, { label: 'sched.when' }, { label: 'sched.employee' }, { label: 'sched.does' },
+        { label: 'sched.state' }, { label: 'sched.last' }, { label: 'sched.actions', cls: 'cell-actions' }],
+      rows, { class: 'rtable schedules-table' });
+    }
+
+    function runsTable(runs) {
+      if (!runs.length) return emptyEl('sched.noRuns');
+      return table([{ label: 'sched.name' }, { label: 'sched.due' }, { label: 'sched.state' }, { label: 'sched.summary' }],
+        runs.slice(0, 30).map((r) => ({
+          attrs: { 'data-status': r.status },
+          cells: [h('strong', { text: r.schedule || '' }), timeEl(r.due_at), pill(r.status || 'done'), h('span', { text: r.summary || '' })],
+        })), { class: 'rtable runs-table' });
+    }
+
+    view.el.append(pageHead('sched.title', 'sched.lead', h('p', { class: 'muted small', i18n: 'common.timesIn', i18nArgs: { tz: shopTz() || 'UTC' } })),
+      result, list, h('h2', { class: 'section-title', i18n: 'sched.runs' }), runsBox);
+    load();
+  }
+
+  function actionText(s) {
+    if (s.action === 'request') return h('span', { class: 'quote', text: '“' + (s.request || '') + '”' });
+    if (s.action === 'skill') {
+      return h('span', null, codeEl(s.skill || ''), skillName(s.skill) ? h('span', { class: 'muted small', text: ' ' + skillName(s.skill) }) : null,
+        s.args && Object.keys(s.args).length ? h('code', { class: 'small args-inline', text: compactJson(s.args) }) : null);
+    }
+    if (s.action === 'report') return tx(M['sched.report.' + s.period] ? 'sched.report.' + s.period : 'nav.reports');
+    return h('span', { text: s.action || '' });
+  }
+
+  // Reads the common cron shapes in words; anything else shows as written.
+  function cronText(cron) {
+    const f = String(cron || '').trim().split(/\s+/);
+    if (f.length !== 5) return null;
+    const [min, hour, dom, mon, dow] = f;
+    const num = (x) => /^\d+$/.test(x);
+    const time = num(min) && num(hour) ? hour.padStart(2, '0') + ':' + min.padStart(2, '0') : null;
+    if (time && dom === '*' && mon === '*' && dow === '*') return tx('sched.daily', { time }, 'cron-text');
+    if (time && dom === '*' && mon === '*' && /^[0-7]$/.test(dow)) {
+      const day = weekdayName(Number(dow) % 7);
+      return tx('sched.weekly', { day, time }, 'cron-text');
+    }
+    if (num(min) && hour === '*' && dom === '*' && mon === '*' && dow === '*') return tx('sched.hourly', { m: min.padStart(2, '0') }, 'cron-text');
+    return null;
+  }
+
+  function weekdayName(d) {
+    // 2023-01-01 was a Sunday.
+    const date = new Date(Date.UTC(2023, 0, 1 + d, 12));
+    return new Intl.DateTimeFormat(locale(), { weekday: 'long', timeZone: 'UTC' }).format(date);
+  }
+
+  // ---- reports
+
+  function reportsPage(view) {
+    const result = h('div', { class: 'msg', testid: 'report-result', role: 'status', 'aria-live': 'polite', hidden: true });
+    const day = guard(h('button', { type: 'button', class: 'btn btn-primary', testid: 'report-generate-day', i18n: 'rep.day' }));
+    const week = guard(h('button', { type: 'button', class: 'btn', testid: 'report-generate-week', i18n: 'rep.week' }));
+    const list = h('ul', { class: 'report-list', testid: 'reports-list' });
+    const viewerTitle = h('h2', { class: 'viewer-title' });
+    const frame = h('iframe', { class: 'report-frame', testid: 'report-frame', sandbox: '', referrerpolicy: 'no-referrer',
+      title: t('rep.title'), hidden: true });
+    const md = h('pre', { class: 'markdown', hidden: true });
+    const hint = h('p', { class: 'muted', i18n: 'rep.pick' });
+    let reports = [];
+    let current = null;
+
+    const open = async (rep) => {
+      current = rep.id;
+      for (const li of list.querySelectorAll('[data-id]')) li.classList.toggle('is-current', li.dataset.id === String(rep.id));
+      viewerTitle.textContent = rep.title || t('common.unnamed');
+      hint.hidden = true;
+      try {
+        const text = await assetText(rep.id);
+        if (!view.alive || current !== rep.id) return;
+        showDoc(rep.media_type, text);
+      } catch (e) {
+        if (!view.alive) return;
+        hint.hidden = false;
+        hint.replaceChildren(errorEl(e));
+      }
+    };
+    const showDoc = (mediaType, text) => {
+      if (/html/.test(mediaType || '')) {
+        md.hidden = true;
+        frame.src = htmlBlobUrl(text, view.blobs);
+        frame.hidden = false;
+      } else {
+        frame.hidden = true;
+        frame.removeAttribute('src');
+        md.textContent = text;
+        md.hidden = false;
+      }
+    };
+    const load = () => fill(view, list, () => api('GET', '/reports'), (r) => {
+      reports = r.reports || [];
+      if (!reports.length) return [h('li', { class: 'empty' }, tx('rep.none'))];
+      // A report is written as HTML and as Markdown: one entry, one button per format.
+      const groups = [];
+      for (const rep of reports) {
+        const key = (rep.title || '') + '\u0000' + (rep.created_at || '');
+        let g = groups.find((x) => x.key === key);
+        if (!g) { g = { key, title: rep.title, created_at: rep.created_at, items: [] }; groups.push(g); }
+        g.items.push(rep);
+      }
+      return groups.map((g) => {
+        const main = g.items.find((x) => /html/.test(x.media_type || '')) || g.items[0];
+        return h('li', { class: 'report-group' },
+          h('button', { type: 'button', class: 'report-item', onclick: () => open(main) },
+            h('span', { class: 'report-title', text: g.title || t('common.unnamed') }),
+            h('span', { class: 'report-meta' }, timeEl(g.created_at))),
+          h('ul', { class: 'report-formats' }, g.items.map((rep) => h('li', {
+            testid: 'report-' + rep.id, 'data-id': rep.id, class: rep.id === current ? 'is-current' : null },
+          h('button', { type: 'button', class: 'chip chip-small', onclick: () => open(rep) },
+            /html/.test(rep.media_type || '') ? 'HTML' : 'Markdown')))));
+      });
+    });
+    const generate = async (period, btn) => {
+      day.disabled = true; week.disabled = true;
+      say(result, 'info', h('span', { class: 'spinner', 'aria-hidden': 'true' }), tx('rep.writing'));
+      try {
+        const r = await api('POST', '/reports', { period });
+        say(result, 'ok', tx('rep.wrote', { title: r.title || '' }));
+        result.dataset.status = 'ok';
+        await load();
+        // The answer names the files it wrote; older servers may send the HTML itself.
+        if (typeof r.html === 'string' && /^\s*</.test(r.html)) {
+          viewerTitle.textContent = r.title || '';
+          hint.hidden = true;
+          showDoc('text/html', r.html);
+        } else {
+          const rep = reports.find((x) => x.path === r.html) || reports.find((x) => /html/.test(x.media_type || '') && x.title === r.title);
+          if (rep) await open(rep);
+        }
+      } catch (e) {
+        say(result, 'error', e.message);
+        result.dataset.status = 'error';
+      } finally {
+        day.disabled = false; week.disabled = false;
+        guard(day); guard(week);
+        void btn;
+      }
+    };
+    day.addEventListener('click', () => generate('day', day));
+    week.addEventListener('click', () => generate('week', week));
+
+    view.el.append(pageHead('rep.title', 'rep.lead'),
+      h('div', { class: 'actions-row' }, day, week),
+      result,
+      h('div', { class: 'reports-layout' },
+        h('section', { class: 'card report-side' }, h('h2', { class: 'small-title', i18n: 'rep.list' }), list),
+        h('section', { class: 'card report-viewer' }, viewerTitle, hint, frame, md)));
+    load().then(() => {
+      if (!view.alive || current) return;
+      const first = reports.find((x) => /html/.test(x.media_type || '')) || reports[0];
+      if (first) open(first);
+    });
+  }
+
+  // ---- assets
+
+  function assetsPage(view) {
+    const grid = h('ul', { class: 'asset-grid', testid: 'assets-list' });
+    const dialog = h('dialog', { class: 'viewer-dialog' });
+    let kind = '';
+    let assets = [];
+    const filters = h('div', { class: 'filters', role: 'group' });
+
+    const renderFilters = () => {
+      const kinds = [...new Set(assets.map((a) => a.kind))];
+      filters.replaceChildren(...['', ...kinds].map((k) => h('button', {
+        type: 'button', class: 'chip' + (k === kind ? ' is-on' : ''), 'aria-pressed': String(k === kind),
+        i18n: k ? (M['as.kind.' + k] ? 'as.kind.' + k : null) : 'common.all',
+        text: k && !M['as.kind.' + k] ? k : null,
+        onclick: () => { kind = k; renderFilters(); renderGrid(); },
+      })));
+    };
+    const renderGrid = () => {
+      const shown = assets.filter((a) => !kind || a.kind === kind);
+      if (!shown.length) { grid.replaceChildren(h('li', { class: 'empty' }, tx('as.none'))); return; }
+      grid.replaceChildren(...shown.map(assetCard));
+    };
+    const queue = [];
+    let active = 0;
+    const pump = () => {
+      while (active < 4 && queue.length) {
+        const job = queue.shift();
+        active += 1;
+        job().finally(() => { active -= 1; pump(); });
+      }
+    };
+    const thumbCache = new Map();
+    const assetCard = (a) => {
+      const isImage = /^image\//.test(a.media_type || '');
+      const thumb = h('div', { class: 'thumb' + (isImage ? '' : ' thumb-doc') });
+      if (isImage) {
+        const put = (url) => thumb.replaceChildren(h('img', { src: url, alt: a.title || basename(a.path), loading: 'lazy' }));
+        if (thumbCache.has(a.id)) put(thumbCache.get(a.id));
+        else {
+          thumb.append(h('span', { class: 'spinner', 'aria-hidden': 'true' }));
+          queue.push(() => assetUrl(a.id, a.media_type, view.blobs).then((url) => { thumbCache.set(a.id, url); if (view.alive) put(url); })
+            .catch(() => thumb.replaceChildren(tx('as.noPreview', null, 'muted small'))));
+          pump();
+        }
+      } else {
+        thumb.append(h('span', { class: 'doc-icon', 'aria-hidden': 'true', text: /html/.test(a.media_type || '') ? '</>' : '¶' }));
+      }
+      return h('li', { class: 'asset', testid: 'asset-' + a.id, 'data-kind': a.kind },
+        h('button', { type: 'button', class: 'asset-open', onclick: () => openAsset(a) },
+          thumb,
+          h('span', { class: 'asset-title', text: a.title || basename(a.path) }),
+          h('span', { class: 'asset-meta' },
+            h('span', { class: 'badge', i18n: M['as.kind.' + a.kind] ? 'as.kind.' + a.kind : null, text: M['as.kind.' + a.kind] ? null : a.kind }),
+            ' ', h('span', { class: 'muted small', text: extLabel(a) }), ' ', timeEl(a.created_at, 'small muted'))));
+    };
+    const openAsset = async (a) => {
+      const body = h('div', { class: 'viewer-body' }, loadingEl());
+      const close = h('button', { type: 'button', class: 'btn btn-small', i18n: 'common.close', onclick: () => dialog.close() });
+      dialog.replaceChildren(h('header', { class: 'viewer-head' }, h('h2', { text: a.title || basename(a.path) }), close),
+        h('p', { class: 'muted small mono', text: a.path }), body);
+      if (!dialog.open) dialog.showModal();
+      try {
+        if (/^image\//.test(a.media_type || '')) {
+          const url = thumbCache.get(a.id) || await assetUrl(a.id, a.media_type, view.blobs);
+          body.replaceChildren(h('img', { class: 'viewer-img', src: url, alt: a.title || '' }));
+        } else if (/html/.test(a.media_type || '')) {
+          const text = await assetText(a.id);
+          body.replaceChildren(h('iframe', { class: 'report-frame', sandbox: '', referrerpolicy: 'no-referrer', title: a.title || '',
+            src: htmlBlobUrl(text, view.blobs) }));
+        } else {
+          body.replaceChildren(h('pre', { class: 'markdown', text: await assetText(a.id) }));
+        }
+      } catch (e) {
+        body.replaceChildren(errorEl(e));
+      }
+    };
+    dialog.addEventListener('click', (e) => { if (e.target === dialog) dialog.close(); });
+
+    view.el.append(pageHead('as.title', 'as.lead'), filters, grid, dialog);
+    fill(view, grid, () => api('GET', '/assets'), (r) => {
+      assets = r.assets || [];
+      renderFilters();
+      const shown = assets.filter((a) => !kind || a.kind === kind);
+      return shown.length ? shown.map(assetCard) : [h('li', { class: 'empty' }, tx('as.none'))];
+    });
+  }
+
+  function extLabel(a) {
+    const ext = (String(a.path || '').split('.').pop() || '').toUpperCase();
+    return ext === 'MD' ? 'Markdown' : ext;
+  }
+
+  const PAGES = { log: logPage, approvals: approvalsPage, perms: permsPage, schedules: schedulesPage,
+    reports: reportsPage, assets: assetsPage };
+
+  // ---------------------------------------------------------------- start
+
+  function toggleLang() {
+    state.lang = state.lang === 'zh' ? 'en' : 'zh';
+    try { localStorage.setItem(LANG_KEY, state.lang); } catch { /* ignore */ }
+    renderChrome();
+    applyI18n(document);
+    if (chat.root) applyI18n(chat.root);
+    for (const td of document.querySelectorAll('[data-i18n-label]')) td.dataset.label = t(td.dataset.i18nLabel);
+    // Pages with text written by the server fetch it again in the new language.
+    const name = currentRoute();
+    if (state.me && PAGES[name]) showPage(name);
+  }
+
+  function start() {
+    $('lang-toggle').addEventListener('click', toggleLang);
+    $('logout').addEventListener('click', () => signOut(''));
+    window.addEventListener('hashchange', route);
+    document.addEventListener('visibilitychange', () => { if (!document.hidden) refreshGlobal(); });
+    setInterval(() => { if (!document.hidden) refreshGlobal(); }, 60000);
+    renderChrome();
+    applyI18n(document);
+    route();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();

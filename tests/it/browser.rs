@@ -1,0 +1,197 @@
+//! The web console end to end in headless Chromium, against the real `shopcrew serve`: the
+//! owner signs in, sends the Mid-Autumn request, sees the plan and the results, approves the
+//! pending campaign, revokes the promotions employee's discount skill, sees the next discount
+//! denied, and finds all of it in the log view. A screenshot of each page is written under
+//! `target/screenshots/` for review. Skips loudly without Chromium (CI installs it).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use crate::common::{Home, MID_AUTUMN, NOW};
+use crate::webdriver::{Driver, Session, browser, skip};
+
+struct Served {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// `shopcrew serve` on a free port of this home; returns once the console is up.
+fn serve(home: &Home) -> Served {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("shopcrew"))
+        .env("SHOPCREW_HOME", home.path())
+        .env("SHOPCREW_NOW", NOW)
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("SHOPCREW_LANG")
+        .args(["serve", "--listen", "127.0.0.1:0", "--grace", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start shopcrew serve");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("http://") {
+                let _ = tx.send(line[at..].trim_end_matches('/').to_string());
+            }
+        }
+    });
+    let url = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("serve printed its console address");
+    Served { child, url }
+}
+
+fn shots() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots")
+}
+
+/// The element `task-<id>` of the plan view, once its status is one of `wanted`.
+fn task_status(s: &Session<'_>, id: &str, wanted: &[&str]) -> String {
+    s.wait(&format!("task {id} in {wanted:?}"), || {
+        let el = s.try_find(&format!("task-{id}"))?;
+        let status = s.attribute(&el, "data-status")?;
+        wanted.contains(&status.as_str()).then_some(status)
+    })
+}
+
+#[test]
+fn the_owner_runs_the_shop_from_the_browser() {
+    let Some((chromium, chromedriver)) = browser() else {
+        skip("browser::the_owner_runs_the_shop_from_the_browser");
+        return;
+    };
+    let home = Home::new();
+    let init = home.json(&["init", "--demo", "--json"]);
+    let token = init["owner_token"].as_str().expect("init shows the owner token once").to_string();
+    let served = serve(&home);
+    let driver = Driver::start(&chromedriver);
+    let s = driver.session(&chromium, 1280, 900);
+    let dir = shots();
+
+    // Sign in.
+    s.open(&format!("{}/#/login", served.url));
+    s.find("token-input");
+    s.screenshot(&dir.join("01-login.png"));
+    s.type_into("token-input", "sc_wrong");
+    s.click("login-button");
+    s.wait("the wrong token refused", || s.try_find("login-error").filter(|el| !s.text_of(el).is_empty()));
+    s.type_into("token-input", &token);
+    s.click("login-button");
+    s.find("nav-chat");
+    let badge = s.text("role-badge");
+    assert!(badge.to_lowercase().contains("owner") || badge.contains("店主"), "{badge}");
+
+    // The Mid-Autumn request: the plan first, then the run.
+    s.click("nav-chat");
+    s.type_into("chat-input", MID_AUTUMN);
+    s.click("chat-preview");
+    task_status(&s, "t3", &["planned"]);
+    assert_eq!(home_count(&home, "SELECT COUNT(*) FROM plans"), 0, "a preview runs nothing");
+    s.click("chat-send");
+    task_status(&s, "t1", &["done"]);
+    task_status(&s, "t2", &["done"]);
+    task_status(&s, "t3", &["pending"]);
+    s.wait("the result line", || s.try_find("chat-result").filter(|el| !s.text_of(el).is_empty()));
+    let plan_text = s.text("plan-view");
+    assert!(plan_text.contains("promo.create_discount") || plan_text.contains("折扣"), "{plan_text}");
+    s.screenshot(&dir.join("02-chat.png"));
+
+    // The pending campaign, exactly as staged, approved.
+    s.click("nav-approvals");
+    let id =
+        home_count(&home, "SELECT id FROM approvals WHERE status = 'pending' AND skill = 'ops.create_ad_campaign'");
+    let row = s.find(&format!("approval-{id}"));
+    let row_text = s.text_of(&row);
+    assert!(row_text.contains("ops.create_ad_campaign") && row_text.contains("500"), "{row_text}");
+    s.screenshot(&dir.join("03-approvals.png"));
+    s.click(&format!("approve-{id}"));
+    s.wait("the approval to take effect", || {
+        (home_count(&home, &format!("SELECT COUNT(*) FROM approvals WHERE id = {id} AND status = 'approved'")) == 1)
+            .then_some(())
+    });
+    s.wait("the approval result", || s.try_find("approval-result").filter(|el| !s.text_of(el).is_empty()));
+
+    // Revoke the promotions employee's discount skill.
+    s.click("nav-perms");
+    s.find("perm-promotions");
+    s.click("revoke-promotions-promo.create_discount");
+    s.wait("the revocation", || {
+        (home_count(&home, "SELECT COUNT(*) FROM policy_changes WHERE kind = 'revoke'") == 1).then_some(())
+    });
+    s.screenshot(&dir.join("04-permissions.png"));
+
+    // The next discount is denied.
+    s.click("nav-chat");
+    s.type_into("chat-input", "月饼9折");
+    s.click("chat-send");
+    task_status(&s, "t1", &["denied"]);
+    s.screenshot(&dir.join("05-denied.png"));
+
+    // All of it is in the log, and the log verifies.
+    s.click("nav-log");
+    s.find("log-list");
+    let kinds: Vec<String> = s.wait("log entries", || {
+        let kinds: Vec<String> =
+            s.all("[data-testid=\"log-entry\"]").iter().filter_map(|el| s.attribute(el, "data-kind")).collect();
+        (kinds.len() > 10).then_some(kinds)
+    });
+    for kind in ["request", "plan", "effect", "approval", "permission", "decision"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in the log view: {kinds:?}");
+    }
+    s.click("log-verify");
+    s.wait("verify ok", || {
+        let el = s.try_find("verify-status")?;
+        (s.attribute(&el, "data-status")? == "ok").then_some(())
+    });
+    s.screenshot(&dir.join("06-log.png"));
+
+    // The other pages, for review.
+    s.click("nav-schedules");
+    s.find("schedule-inbox-sweep");
+    s.screenshot(&dir.join("07-schedules.png"));
+    s.click("nav-reports");
+    s.click("report-generate-day");
+    s.wait("the report written", || {
+        (home_count(&home, "SELECT COUNT(*) FROM assets WHERE kind = 'report'") == 2).then_some(())
+    });
+    let report = home_count(&home, "SELECT MAX(id) FROM assets WHERE kind = 'report'");
+    s.find(&format!("report-{report}"));
+    s.screenshot(&dir.join("08-reports.png"));
+    s.click("nav-assets");
+    s.find("assets-list");
+    s.screenshot(&dir.join("09-assets.png"));
+
+    // Both languages, and a phone's width without sideways scrolling.
+    let before = s.text("nav-log");
+    s.click("lang-toggle");
+    s.wait("the other language", || (s.text("nav-log") != before).then_some(()));
+    s.set_size(390, 844);
+    for (page, file) in [
+        ("nav-chat", "10-phone-chat.png"),
+        ("nav-approvals", "11-phone-approvals.png"),
+        ("nav-log", "12-phone-log.png"),
+    ] {
+        s.click(page);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let fits = s.script("return document.documentElement.scrollWidth <= window.innerWidth + 1");
+        assert_eq!(fits, serde_json::json!(true), "{page} fits a phone's width");
+        s.screenshot(&dir.join(file));
+    }
+    // The wrong token's 401s were the point; anything else (a CSP violation, a script error) is not.
+    let errors: Vec<String> = s.console_errors().into_iter().filter(|e| !e.contains("401 (Unauthorized)")).collect();
+    assert!(errors.is_empty(), "the page logged errors: {errors:#?}");
+    eprintln!("screenshots in {}", dir.display());
+}
+
+fn home_count(home: &Home, sql: &str) -> i64 {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(home.count(sql))
+}
