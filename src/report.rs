@@ -375,6 +375,15 @@ impl OwnerReport {
     }
 }
 
+/// The one `<style>` of an HTML report, as a CSP source (`'sha256-…'`), so the console can
+/// show a report in a frame without allowing any other inline style.
+pub fn style_source() -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(STYLE.as_bytes());
+    format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+}
+
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'PingFang SC','Noto Sans CJK SC','WenQuanYi Zen Hei',sans-serif;\
 margin:0;background:#f6f7f9;color:#1f2328}main{max-width:760px;margin:0 auto;padding:16px}\
 h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em;border-bottom:1px solid #d0d7de}\

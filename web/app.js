@@ -54,7 +54,6 @@
       'Paste your access token. It is kept in this browser tab only and is gone when you close it.'],
     'login.token': ['访问令牌', 'Access token'],
     'login.button': ['登录', 'Sign in'],
-    'login.busy': ['正在登录…', 'Signing in…'],
     'login.empty': ['请先粘贴令牌。', 'Paste a token first.'],
     'login.expired': ['登录已失效,请重新登录。', 'Your session ended; sign in again.'],
 
@@ -70,7 +69,6 @@
     'common.none': ['无', 'none'],
     'common.details': ['详情', 'Details'],
     'common.close': ['关闭', 'Close'],
-    'common.refresh': ['刷新', 'Refresh'],
     'common.all': ['全部', 'All'],
     'common.timesIn': ['时间按店铺时区 {tz}', 'Times in the shop’s time zone, {tz}'],
     'common.unnamed': ['(无标题)', '(untitled)'],
@@ -123,6 +121,7 @@
     'chat.source.offline': ['离线规划', 'offline planner'],
     'chat.source.model': ['模型规划:{name}', 'planned by model: {name}'],
     'chat.previewed': ['计划共 {n} 个任务,尚未执行。', 'Plan with {n} tasks, not run yet.'],
+    'chat.previewed.one': ['计划共 1 个任务,尚未执行。', 'Plan with 1 task, not run yet.'],
     'chat.ran': ['计划 #{plan}:完成 {done}/{total}', 'Plan #{plan}: {done} of {total} done'],
     'chat.part.pending': [',待批准 {n}', ', {n} waiting for approval'],
     'chat.part.denied': [',被拒绝 {n}', ', {n} denied'],
@@ -157,7 +156,6 @@
     'log.root': ['Merkle 根', 'Merkle root'],
     'log.empty': ['没有符合条件的记录。', 'No entries match.'],
     'log.count': ['显示最新的 {n} 条', 'Showing the newest {n}'],
-    'log.skill': ['技能', 'Skill'],
 
     'kind.request': ['请求', 'request'],
     'kind.plan': ['计划', 'plan'],
@@ -232,6 +230,8 @@
     'perms.pause': ['暂停', 'Pause'],
     'perms.resume': ['恢复', 'Resume'],
     'perms.until': ['至 {t}', 'until {t}'],
+    'perms.through': ['至 {t} 当天结束', 'through {t}'],
+    'perms.throughBare': ['{t} 当天结束', 'through {t}'],
     'perms.grant': ['授权', 'Grant'],
     'perms.grantLead': ['设置一个上限或还回一项技能,可以只到某天为止。',
       'Set a cap or give a skill back, for good or until a date.'],
@@ -286,8 +286,6 @@
     'sched.next': ['下次', 'Next run'],
     'sched.last': ['上次', 'Last run'],
     'sched.actions': ['操作', 'Actions'],
-    'sched.enabled': ['启用', 'on'],
-    'sched.disabled': ['已暂停', 'paused'],
     'sched.pause': ['暂停', 'Pause'],
     'sched.resume': ['恢复', 'Resume'],
     'sched.run': ['立即运行', 'Run now'],
@@ -302,12 +300,10 @@
     'sched.hourly': ['每小时第 {m} 分', 'every hour at :{m}'],
     'sched.paused': ['已暂停 {name}', 'Paused {name}'],
     'sched.resumed': ['已恢复 {name}', 'Resumed {name}'],
-    'sched.ran': ['{name}:', '{name}: '],
     'sched.runs': ['最近的运行', 'Recent runs'],
     'sched.noRuns': ['还没有运行过。', 'No runs yet.'],
     'sched.due': ['应运行于', 'Due'],
     'sched.summary': ['结果', 'Outcome'],
-    'sched.timing': ['定时', 'Schedule'],
 
     'rep.title': ['报告', 'Reports'],
     'rep.lead': ['给店主看的经营报告,带图表。', 'The owner report, with its charts.'],
@@ -326,7 +322,6 @@
     'as.kind.chart': ['图表', 'chart'],
     'as.kind.main_image': ['主图', 'main image'],
     'as.kind.report': ['报告', 'report'],
-    'as.open': ['打开', 'Open'],
     'as.noPreview': ['无法预览', 'No preview'],
   };
 
@@ -362,6 +357,8 @@
   // ---------------------------------------------------------------- text
 
   function t(key, vars) {
+    // A key may have a `.one` form for a count of one ("1 task", not "1 tasks").
+    if (vars && vars.n === 1 && M[key + '.one']) key += '.one';
     const pair = M[key];
     let s = pair ? pair[state.lang === 'zh' ? 0 : 1] : key;
     if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] === undefined || vars[k] === null ? m : String(vars[k])));
@@ -537,6 +534,30 @@
     catch { return new Intl.DateTimeFormat(locale(), opts).format(d); }
   }
 
+  // A grant until a date lasts through that day: its end is the next midnight in the shop's
+  // time zone, which reads better as "through 29 Nov" than "until 30 Nov 00:00".
+  function untilEl(iso, bare) {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return h('span', { text: String(iso) });
+    let parts = null;
+    try {
+      parts = new Intl.DateTimeFormat('en-GB', { timeZone: shopTz(), hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+        .formatToParts(d);
+    } catch { parts = null; }
+    const at = (type) => (parts ? Number((parts.find((p) => p.type === type) || {}).value) : NaN);
+    if (at('hour') === 0 && at('minute') === 0 && at('second') === 0) {
+      const day = fmtDate(new Date(d.getTime() - 1000));
+      return h('span', { title: fmtTime(iso), i18n: bare ? 'perms.throughBare' : 'perms.through', i18nArgs: { t: day } });
+    }
+    return bare ? timeEl(iso) : h('span', { i18n: 'perms.until', i18nArgs: { t: fmtTime(iso) } });
+  }
+
+  function fmtDate(d) {
+    const opts = { year: 'numeric', month: '2-digit', day: '2-digit' };
+    try { return new Intl.DateTimeFormat(locale(), Object.assign({ timeZone: shopTz() }, opts)).format(d); }
+    catch { return new Intl.DateTimeFormat(locale(), opts).format(d); }
+  }
+
   function fmtMoney(n) {
     if (n === null || n === undefined || n === '') return '';
     const v = Number(n);
@@ -610,7 +631,8 @@
       if (body && typeof body.error === 'string') message = body.error;
     } catch { /* not JSON */ }
     if (!message) message = t('err.status', { status: res.status });
-    if (res.status === 401) signOut(message);
+    // A token that stopped working mid-session says so in the owner's language first.
+    if (res.status === 401) signOut(state.me ? t('login.expired') + ' ' + message : message);
     return new ApiError(message, res.status);
   }
 
@@ -660,16 +682,12 @@
     return blob.text();
   }
 
-  // An HTML report carries its own inline <style>, which this page's policy forbids also
-  // inside a blob: frame. The report is parsed inertly, stripped of anything active and of
-  // inline styles, and pointed at this console's stylesheet, which has rules for it.
+  // An HTML report is shown in a sandboxed blob: frame, which inherits this page's policy:
+  // its one <style> is allowed there by hash (the server's CSP names it). Anything active or
+  // pointing elsewhere is taken out first, in case a report ever carries some.
   function reportDocument(html) {
-    // Style is taken out as text first: even an inert parse reports inline style to the CSP.
-    const text = String(html)
-      .replace(/<style\b[^>]*>[\s\S]*?<\/style\s*>/gi, '')
-      .replace(/<[a-z][^>]*>/gi, (tag) => tag.replace(/\sstyle\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi, ''));
-    const doc = new DOMParser().parseFromString(text, 'text/html');
-    doc.querySelectorAll('script, style, link, meta[http-equiv], base, iframe, object, embed, form')
+    const doc = new DOMParser().parseFromString(String(html), 'text/html');
+    doc.querySelectorAll('script, link, meta[http-equiv], base, iframe, object, embed, form')
       .forEach((n) => n.remove());
     for (const el of doc.querySelectorAll('*')) {
       for (const a of [...el.attributes]) {
@@ -677,11 +695,6 @@
         else if (/^(href|src|xlink:href)$/i.test(a.name) && !/^#/.test(a.value)) el.removeAttribute(a.name);
       }
     }
-    doc.documentElement.classList.add('sc-report');
-    const link = doc.createElement('link');
-    link.rel = 'stylesheet';
-    link.href = new URL('app.css', location.href).href;
-    doc.head.append(link);
     return '<!doctype html>\n' + doc.documentElement.outerHTML;
   }
 
@@ -829,10 +842,12 @@
   }
 
   function showPage(name) {
+    const previous = state.view && state.view.name;
     const view = beginView(name);
     markNav(name);
     renderChrome();
     const main = $('main');
+    if (previous !== name) window.scrollTo(0, 0);
     if (name === 'chat') {
       main.replaceChildren(chatView());
     } else {
@@ -976,9 +991,13 @@
     archiveExchange();
     startExchange(text);
     setChatBusy(true);
+    // After a sign-out the chat is built anew; a reply still arriving for the old one is dropped.
+    const root = chat.root;
+    const live = () => chat.root === root;
     try {
       if (mode === 'preview') {
         const r = await api('POST', '/plan', { request: text });
+        if (!live()) return;
         if (r.result === 'plan' && r.plan) {
           renderPlan(r.plan, r.source);
           finishLine('preview', [['chat.previewed', { n: (r.plan.tasks || []).length }]]);
@@ -988,17 +1007,20 @@
       } else {
         let ended = false;
         await streamChat(text, (ev) => {
+          if (!live()) return;
           if (ev.event === 'result' || ev.event === 'error') ended = true;
           onChatEvent(ev);
         });
-        if (!ended) finishText('error', t('chat.cut'));
+        if (!ended && live()) finishText('error', t('chat.cut'));
       }
     } catch (e) {
-      finishText('error', e.message);
+      if (live()) finishText('error', e.message);
     } finally {
-      chat.progress.textContent = '';
-      setChatBusy(false);
-      if (mode === 'run') refreshGlobal();
+      if (live()) {
+        chat.progress.textContent = '';
+        setChatBusy(false);
+        if (mode === 'run') refreshGlobal();
+      }
     }
   }
 
@@ -1546,7 +1568,7 @@
         return h('div', { class: 'cap' },
           h('dt', { i18n: 'knob.' + knob }),
           h('dd', null, h('strong', { text: fmtCap(rules[field], unit) }),
-            until ? h('span', { class: 'until' }, ' ', tx('perms.until', { t: fmtTime(until) })) : null));
+            until ? h('span', { class: 'until' }, ' ', untilEl(until)) : null));
       });
       const modes = Object.entries(rules.modes || {});
       return h('article', { class: 'card perm' + (paused ? ' is-paused' : ''), testid: 'perm-' + id, 'data-paused': String(paused) },
@@ -1613,7 +1635,7 @@
             M['change.' + c.kind] ? h('span', { class: 'change change-' + c.kind, i18n: 'change.' + c.kind }) : h('span', { text: c.kind || '' }),
             c.employee ? empSpan(c.employee) : tx('perms.everyone'),
             what ? codeEl(what) : '',
-            c.kind === 'grant' ? (c.until ? timeEl(c.until) : tx('perms.forGood', null, 'muted')) : '',
+            c.kind === 'grant' ? (c.until ? untilEl(c.until, true) : tx('perms.forGood', null, 'muted')) : '',
           ],
         };
       });
@@ -1819,13 +1841,15 @@
     const load = () => fill(view, list, () => api('GET', '/reports'), (r) => {
       reports = r.reports || [];
       if (!reports.length) return [h('li', { class: 'empty' }, tx('rep.none'))];
-      // A report is written as HTML and as Markdown: one entry, one button per format.
+      // A report is written as HTML and as Markdown, one after the other: one entry with a
+      // button per format. The same report written twice stays two entries.
       const groups = [];
       for (const rep of reports) {
-        const key = (rep.title || '') + '\u0000' + (rep.created_at || '');
-        let g = groups.find((x) => x.key === key);
-        if (!g) { g = { key, title: rep.title, created_at: rep.created_at, items: [] }; groups.push(g); }
-        g.items.push(rep);
+        const g = groups[groups.length - 1];
+        const same = g && g.title === rep.title && g.created_at === rep.created_at
+          && !g.items.some((x) => x.media_type === rep.media_type);
+        if (same) g.items.push(rep);
+        else groups.push({ title: rep.title, created_at: rep.created_at, items: [rep] });
       }
       return groups.map((g) => {
         const main = g.items.find((x) => /html/.test(x.media_type || '')) || g.items[0];
