@@ -135,6 +135,36 @@ fn the_owner_runs_the_shop_from_the_browser() {
     task_status(&s, "t1", &["denied"]);
     s.screenshot(&dir.join("05-denied.png"));
 
+    // A grant with an expiry, and the kill switch on and off again.
+    s.click("nav-perms");
+    s.find("grant-employee");
+    s.script(
+        "const e = document.querySelector('[data-testid=\"grant-employee\"]'); e.value = 'promotions'; \
+         e.dispatchEvent(new Event('change', {bubbles: true})); \
+         const u = document.querySelector('[data-testid=\"grant-until\"]'); u.value = '2026-11-29'; \
+         u.dispatchEvent(new Event('input', {bubbles: true})); u.dispatchEvent(new Event('change', {bubbles: true}));",
+    );
+    s.type_into("grant-setting", "max_discount_pct=30");
+    s.click("grant-submit");
+    s.wait("the grant", || {
+        let sql = "SELECT COUNT(*) FROM policy_changes WHERE kind = 'grant' AND employee = 'promotions' \
+                   AND knob = 'max_discount_pct' AND until LIKE '2026-11-29%'";
+        (home_count(&home, sql) == 1).then_some(())
+    });
+    s.click("pause-all");
+    s.wait("everyone paused", || {
+        let el = s.try_find("perm-ops")?;
+        (s.attribute(&el, "data-paused")? == "true").then_some(())
+    });
+    assert_eq!(home_count(&home, "SELECT COUNT(*) FROM policy_changes WHERE kind = 'pause' AND employee IS NULL"), 1);
+    s.screenshot(&dir.join("04b-paused.png"));
+    s.click("resume-all");
+    s.wait("everyone back", || {
+        let el = s.try_find("perm-ops")?;
+        (s.attribute(&el, "data-paused")? == "false").then_some(())
+    });
+    s.find("perms-history");
+
     // All of it is in the log, and the log verifies.
     s.click("nav-log");
     s.find("log-list");
@@ -185,8 +215,28 @@ fn the_owner_runs_the_shop_from_the_browser() {
         assert_eq!(fits, serde_json::json!(true), "{page} fits a phone's width");
         s.screenshot(&dir.join(file));
     }
-    // The wrong token's 401s were the point; anything else (a CSP violation, a script error) is not.
-    let errors: Vec<String> = s.console_errors().into_iter().filter(|e| !e.contains("401 (Unauthorized)")).collect();
+    // A viewer sees the same pages and can change nothing.
+    let viewer = home.json(&["token", "create", "--viewer", "--name", "phone", "--json"]);
+    s.click("logout");
+    s.type_into("token-input", viewer["token"].as_str().unwrap());
+    s.click("login-button");
+    s.click("nav-perms");
+    let pause = s.find("pause-all");
+    assert_eq!(s.attribute(&pause, "disabled").as_deref(), Some("true"), "a viewer cannot pause the crew");
+    let changes = home_count(&home, "SELECT COUNT(*) FROM policy_changes");
+    s.script("document.querySelector('[data-testid=\"pause-all\"]').disabled = false;");
+    s.click("pause-all");
+    s.wait("the server's refusal", || s.try_find("perms-result").filter(|el| !s.text_of(el).is_empty()));
+    assert_eq!(home_count(&home, "SELECT COUNT(*) FROM policy_changes"), changes, "the server refused it too");
+    s.screenshot(&dir.join("13-viewer.png"));
+
+    // The wrong token's 401s and the viewer's 403 were the point; anything else (a CSP
+    // violation, a script error) is not.
+    let errors: Vec<String> = s
+        .console_errors()
+        .into_iter()
+        .filter(|e| !e.contains("401 (Unauthorized)") && !e.contains("403 (Forbidden)"))
+        .collect();
     assert!(errors.is_empty(), "the page logged errors: {errors:#?}");
     eprintln!("screenshots in {}", dir.display());
 }
