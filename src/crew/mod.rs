@@ -149,6 +149,17 @@ impl Setup {
     }
 }
 
+/// A plan as stored: run, or proposed (`business_plan`) and waiting to be accepted.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredPlan {
+    pub id: i64,
+    /// `offline`, `model` or `business_plan`.
+    pub source: String,
+    pub request: String,
+    pub plan: serde_json::Value,
+    pub created_at: String,
+}
+
 /// A request planned and logged, not yet run.
 enum Recorded {
     NotUnderstood(ChatResult),
@@ -542,6 +553,27 @@ impl Crew {
         tx.commit().await?;
         let outcomes = executor::execute(self, &accepted, plan_id, progress).await?;
         Ok(ChatResult::Ran { plan_id, plan: accepted, tasks: outcomes })
+    }
+
+    /// The newest plans (proposals among them), with where each came from.
+    pub async fn plans(&self, limit: i64) -> Result<Vec<StoredPlan>> {
+        let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, source, request, plan_json, created_at FROM plans WHERE shop_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(self.inner.shop.id)
+        .bind(limit)
+        .fetch_all(&self.inner.db)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, source, request, plan_json, created_at)| StoredPlan {
+                id,
+                source,
+                request,
+                plan: serde_json::from_str(&plan_json).unwrap_or(serde_json::Value::Null),
+                created_at,
+            })
+            .collect())
     }
 
     async fn stored_plan(&self, plan_id: i64) -> Result<Plan> {

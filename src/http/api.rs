@@ -32,13 +32,18 @@ pub(super) fn routes() -> Router<Arc<ApiState>> {
         .route("/employees", get(employees))
         .route("/plan", post(plan))
         .route("/chat", post(chat))
+        .route("/plans", get(plans))
+        .route("/plans/{id}/accept", post(accept_plan))
+        .route("/plans/{id}/resume", post(resume_plan))
         .route("/log", get(log))
         .route("/log/verify", get(verify))
+        .route("/log/checkpoint", get(checkpoint))
         .route("/approvals", get(approvals))
         .route("/approvals/{id}/approve", post(approve))
         .route("/approvals/{id}/reject", post(reject))
         .route("/perms", get(perms))
         .route("/perms/history", get(perms_history))
+        .route("/perms/explain", get(explain))
         .route("/perms/grant", post(grant))
         .route("/perms/revoke", post(revoke))
         .route("/perms/pause", post(pause))
@@ -51,6 +56,8 @@ pub(super) fn routes() -> Router<Arc<ApiState>> {
         .route("/schedules/{name}/resume", post(resume_schedule))
         .route("/schedules/{name}/run", post(run_schedule))
         .route("/reports", get(reports).post(write_report))
+        .route("/webhooks", get(webhooks).post(add_webhook))
+        .route("/webhooks/{id}", delete(remove_webhook))
         .route("/assets", get(assets))
         .route("/assets/{id}/file", get(asset_file))
 }
@@ -180,6 +187,56 @@ async fn chat(State(state): Shared, Query(at): Query<At>, Body(body): Body<Reque
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], axum::body::Body::from_stream(stream)).into_response())
 }
 
+async fn plans(State(state): Shared, Query(at): Query<At>) -> Answer {
+    ok(json!({"plans": crew(&state, &at)?.plans(50).await?}))
+}
+
+#[derive(Debug, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AcceptBody {
+    /// Only these tasks (with what they depend on); the whole proposal when absent.
+    #[serde(default)]
+    pub tasks: Option<Vec<String>>,
+}
+
+/// Accepts the analyst's proposed business plan, whole or in part; it runs through the gate.
+async fn accept_plan(
+    State(state): Shared,
+    Query(at): Query<At>,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> Answer {
+    let crew = crew(&state, &at)?;
+    let body: AcceptBody = optional_body(&bytes)?;
+    let result = crew.accept_plan(id, body.tasks.as_deref(), Arc::new(crate::executor::Quiet)).await?;
+    sealed(&crew, result).await
+}
+
+/// Runs a stored plan again (after a crash, say); what took effect is not repeated.
+async fn resume_plan(State(state): Shared, Query(at): Query<At>, Path(id): Path<i64>) -> Answer {
+    let crew = crew(&state, &at)?;
+    let result = crew.resume(id, Arc::new(crate::executor::Quiet)).await?;
+    sealed(&crew, result).await
+}
+
+/// A body that may be empty (then the type's default).
+fn optional_body<T: serde::de::DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad(format!("the body cannot be read: {e}")))
+}
+
+/// The newest signed checkpoint, for the owner to keep outside the shop.
+async fn checkpoint(State(state): Shared, Query(at): Query<At>) -> Answer {
+    let crew = crew(&state, &at)?;
+    match crew.checkpoint().await? {
+        Some(signed) => ok(json!({"checkpoint": signed.checkpoint, "text": signed.to_text(),
+            "public_key": crew.log_public_key()})),
+        None => Err(ApiError::bad("the work log is empty; there is nothing to checkpoint yet")),
+    }
+}
+
 #[derive(Debug, Deserialize, Default)]
 pub(super) struct LogQuery {
     employee: Option<String>,
@@ -244,11 +301,7 @@ pub(super) struct RejectBody {
 /// The body is optional: an empty one rejects without a reason.
 async fn reject(State(state): Shared, Query(at): Query<At>, Path(id): Path<i64>, bytes: axum::body::Bytes) -> Answer {
     let crew = crew(&state, &at)?;
-    let body: RejectBody = if bytes.iter().all(u8::is_ascii_whitespace) {
-        RejectBody::default()
-    } else {
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::bad(format!("the body is not a rejection: {e}")))?
-    };
+    let body: RejectBody = optional_body(&bytes)?;
     let reason = body.reason.filter(|r| !r.trim().is_empty());
     crew.reject(id, reason.as_deref()).await?;
     sealed(&crew, json!({"ok": true})).await
@@ -318,6 +371,61 @@ async fn pause(State(state): Shared, Query(at): Query<At>, Body(b): Body<WhoBody
 
 async fn resume(State(state): Shared, Query(at): Query<At>, Body(b): Body<WhoBody>) -> Answer {
     change(&state, &at, OwnerChange::Resume { employee: OwnerChange::who(&b.who) }).await
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(super) struct ExplainQuery {
+    employee: Option<String>,
+    #[serde(flatten)]
+    at: At,
+}
+
+/// The rules in force in words, and the Cedar policies the gate evaluates.
+async fn explain(State(state): Shared, Query(q): Query<ExplainQuery>) -> Answer {
+    let crew = crew(&state, &q.at)?;
+    let effective = crew.effective_policy().await?;
+    let employee = q.employee.filter(|e| !e.is_empty());
+    ok(json!({"version": effective.version, "text": effective.policy.explain(employee.as_deref(), crew.lang())}))
+}
+
+async fn webhooks(State(state): Shared, Query(at): Query<At>) -> Answer {
+    ok(json!({"webhooks": crew(&state, &at)?.webhooks().await?}))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WebhookBody {
+    /// The full http(s) URL (a robot's token in its query stays on the server).
+    pub url: String,
+    /// `json` (default), `dingtalk` or `wecom`.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Any of `report`, `approval`, `denial`; all three when absent.
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
+    /// A DingTalk robot's signing secret.
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+async fn add_webhook(State(state): Shared, Query(at): Query<At>, Body(b): Body<WebhookBody>) -> Answer {
+    use crate::webhook::{Event, Format};
+    let crew = crew(&state, &at)?;
+    let format: Format = b.format.as_deref().unwrap_or("json").parse().map_err(ApiError::bad)?;
+    let events = match b.events {
+        None => Event::ALL.to_vec(),
+        Some(list) => Event::parse_list(&list.join(",")).map_err(ApiError::bad)?,
+    };
+    let secret = b.secret.filter(|s| !s.trim().is_empty());
+    let hook = crew.add_webhook(&b.url, format, &events, secret).await?;
+    crew.checkpoint().await?;
+    Ok((StatusCode::CREATED, axum::Json(hook)).into_response())
+}
+
+async fn remove_webhook(State(state): Shared, Query(at): Query<At>, Path(id): Path<i64>) -> Answer {
+    let crew = crew(&state, &at)?;
+    crew.remove_webhook(id).await?;
+    sealed(&crew, json!({"ok": true})).await
 }
 
 async fn ledger(State(state): Shared, Query(at): Query<At>) -> Answer {

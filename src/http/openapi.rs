@@ -5,7 +5,9 @@ use axum::response::IntoResponse;
 use schemars::{JsonSchema, schema_for};
 use serde_json::{Value, json};
 
-use super::api::{GrantBody, RejectBody, ReportBody, RequestBody, RevokeBody, ScheduleBody, WhoBody};
+use super::api::{
+    AcceptBody, GrantBody, RejectBody, ReportBody, RequestBody, RevokeBody, ScheduleBody, WebhookBody, WhoBody,
+};
 
 /// One operation: method, path, who may call it, what it does, its body type's schema.
 pub(super) struct Op {
@@ -47,8 +49,18 @@ pub(super) fn operations() -> Vec<Op> {
             "Plan and run a request; streams application/x-ndjson progress (planned, started, finished) and then the result",
             schema::<RequestBody>,
         ),
+        op("get", "/plans", false, "The newest plans, proposals of the analyst's business plan among them"),
+        with(
+            "post",
+            "/plans/{id}/accept",
+            true,
+            "Accept a proposed business plan, whole or some tasks; it runs through the gate",
+            schema::<AcceptBody>,
+        ),
+        op("post", "/plans/{id}/resume", true, "Run a stored plan again; what took effect is not repeated"),
         op("get", "/log", false, "The work log, newest first (filters: employee, kind, since, limit)"),
         op("get", "/log/verify", false, "Check every hash, the chain and every signed checkpoint"),
+        op("get", "/log/checkpoint", false, "The newest signed checkpoint, to keep outside the shop"),
         op("get", "/approvals", false, "Actions waiting for the owner (all of them with all=true)"),
         op(
             "post",
@@ -59,6 +71,7 @@ pub(super) fn operations() -> Vec<Op> {
         with("post", "/approvals/{id}/reject", true, "Reject a staged action", schema::<RejectBody>),
         op("get", "/perms", false, "The policy in force: caps, skills, pauses, the owner's changes"),
         op("get", "/perms/history", false, "Every change the owner made, oldest first"),
+        op("get", "/perms/explain", false, "The rules in force in words, and as Cedar policies (filter: employee)"),
         with("post", "/perms/grant", true, "Set a knob of an employee, for good or until a date", schema::<GrantBody>),
         with("post", "/perms/revoke", true, "Take a skill or pattern away from an employee", schema::<RevokeBody>),
         with("post", "/perms/pause", true, "Stop an employee, or all of them (the kill switch)", schema::<WhoBody>),
@@ -73,6 +86,9 @@ pub(super) fn operations() -> Vec<Op> {
         op("post", "/schedules/{name}/run", true, "Run a schedule now"),
         op("get", "/reports", false, "The owner reports written so far"),
         with("post", "/reports", true, "Write the owner report for a day or a week", schema::<ReportBody>),
+        op("get", "/webhooks", false, "Webhooks for reports, approvals waiting and denials (URLs without their query)"),
+        with("post", "/webhooks", true, "Add a webhook: generic JSON, DingTalk or WeCom", schema::<WebhookBody>),
+        op("delete", "/webhooks/{id}", true, "Remove a webhook"),
         op("get", "/assets", false, "Files the crew made: banners, images, charts, reports (filter: kind)"),
         op("get", "/assets/{id}/file", false, "An asset's bytes, checked against its recorded hash"),
     ]

@@ -291,3 +291,43 @@ async fn the_openapi_document_matches_the_router_and_the_console_is_served_locke
     let (status, body) = s.call(Method::GET, "/nothing-here", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
+
+#[tokio::test]
+async fn proposals_webhooks_rules_and_checkpoints_from_the_api() {
+    let s = Server::start().await;
+    // The analyst proposes; the owner accepts part of it.
+    let (status, run) = s.post("/schedules/business-plan/run", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    let plans = s.get("/plans").await;
+    let proposal = plans["plans"].as_array().unwrap().iter().find(|p| p["source"] == "business_plan").unwrap().clone();
+    let first = proposal["plan"]["tasks"][0]["id"].as_str().unwrap().to_string();
+    let (status, bad) = s.post(&format!("/plans/{}/accept", proposal["id"]), json!({"tasks": ["t99"]})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    let (status, accepted) = s.post(&format!("/plans/{}/accept", proposal["id"]), json!({"tasks": [first]})).await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(accepted["result"], "ran");
+    assert_eq!(accepted["tasks"].as_array().unwrap().len(), 1);
+    let (status, _) = s.post("/plans/999/resume", json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Webhooks: the robot's token stays on the server.
+    let url = "http://127.0.0.1:9/robot/send?access_token=very-secret";
+    let (status, hook) = s.post("/webhooks", json!({"url": url, "format": "dingtalk", "events": ["report"]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
+    let listed = s.get("/webhooks").await;
+    assert!(!listed.to_string().contains("very-secret"), "{listed}");
+    let (status, body) = s.post("/webhooks", json!({"url": "ftp://x", "format": "json"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = s.post("/webhooks", json!({"url": url, "format": "telegram"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().contains("dingtalk"), "{body}");
+    let (status, _) = s.call(Method::DELETE, &format!("/webhooks/{}", hook["id"]), Some(&s.owner), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(s.get("/webhooks").await["webhooks"].as_array().unwrap().is_empty());
+
+    // The rules in words, and a checkpoint to keep.
+    let rules = s.get("/perms/explain?employee=promotions&lang=en").await;
+    assert!(rules["text"].as_str().unwrap().contains("promotions"), "{rules}");
+    let checkpoint = s.get("/log/checkpoint").await;
+    assert!(checkpoint["text"].as_str().unwrap().contains("shopcrew/demo"), "{checkpoint}");
+}
