@@ -4,6 +4,9 @@
 //!
 //! Run: `cargo bench --bench orchestration` (figures are for this machine and load).
 
+#[path = "common/procfs.rs"]
+mod procfs;
+
 #[path = "../tests/it/fake_model.rs"]
 #[allow(dead_code)]
 mod fake_model;
@@ -12,6 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use fake_model::{FakeModel, Reply};
+use procfs::{cpu_seconds, status_kib};
 use serde_json::json;
 use shopcrew::clock::{FixedClock, parse_stamp};
 use shopcrew::config::ModelConfig;
@@ -70,23 +74,8 @@ async fn bench() {
         }
         None => println!("  CPU per task:   n/a (no /proc on this system)"),
     }
-    match peak_memory_kib() {
+    match status_kib("VmHWM") {
         Some(kib) => println!("  peak memory:    {:8.1} MiB (VmHWM)", kib as f64 / 1024.0),
         None => println!("  peak memory:    n/a (no /proc on this system)"),
     }
-}
-
-/// User + system CPU seconds of this process, from /proc (Linux).
-fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
-}
-
-fn peak_memory_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }

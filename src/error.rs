@@ -80,6 +80,9 @@ pub enum Error {
     #[error("approval #{0} does not match the action it was issued for (its digest differs); it was not executed")]
     ApprovalTampered(i64),
 
+    #[error("no schedule named `{0}`; schedules here: {1}")]
+    NoSuchSchedule(String, String),
+
     #[error("no asset #{0} in this shop")]
     NoSuchAsset(i64),
 

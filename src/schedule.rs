@@ -302,10 +302,8 @@ pub async fn get(conn: &mut SqliteConnection, shop_id: i64, name: &str) -> Resul
         Some(row) => from_row(&row),
         None => {
             let known: Vec<String> = list(conn, shop_id).await?.into_iter().map(|s| s.name).collect();
-            Err(Error::Invalid(format!(
-                "no schedule named `{name}`; schedules here: {}",
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
-            )))
+            let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
+            Err(Error::NoSuchSchedule(name.to_string(), known))
         }
     }
 }

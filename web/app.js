@@ -11,7 +11,7 @@
   const API = '/api/v1';
   const TOKEN_KEY = 'shopcrew.token';
   const LANG_KEY = 'shopcrew.lang';
-  const ROUTES = ['chat', 'log', 'approvals', 'perms', 'schedules', 'reports', 'assets'];
+  const ROUTES = ['chat', 'plans', 'log', 'approvals', 'perms', 'schedules', 'reports', 'assets'];
   const KINDS = ['request', 'plan', 'effect', 'decision', 'approval', 'error', 'setup', 'permission',
     'model_call', 'summary', 'schedule', 'report'];
   const KNOBS = ['max_discount_pct', 'approval_above_discount_pct', 'max_coupon', 'max_refund',
@@ -41,6 +41,7 @@
     'role.owner': ['店主', 'Owner'],
     'role.viewer': ['只读', 'Viewer'],
     'nav.chat': ['对话', 'Chat'],
+    'nav.plans': ['计划', 'Plans'],
     'nav.log': ['工作日志', 'Work log'],
     'nav.approvals': ['审批', 'Approvals'],
     'nav.perms': ['权限', 'Permissions'],
@@ -139,6 +140,32 @@
     'chat.earlier': ['本次较早的对话', 'Earlier in this session'],
     'chat.rule': ['规则 {rule}', 'rule {rule}'],
 
+    'plans.title': ['计划', 'Plans'],
+    'plans.lead': ['分析师的经营计划建议在这里等你接受,可以全部接受,也可以只选其中几项。下面是最近的计划,中断了可以继续运行。',
+      'The analyst’s business-plan proposals wait here for you to accept, whole or in part. Below are the recent plans; run one again if it was cut short.'],
+    'plans.proposals': ['经营计划建议', 'Proposals'],
+    'plans.noProposals': ['没有经营计划建议。分析师每周一写一份(定时任务 business-plan)。',
+      'No proposals. The analyst writes one every Monday (the business-plan schedule).'],
+    'plans.recent': ['最近的计划', 'Recent plans'],
+    'plans.noRecent': ['还没有别的计划。', 'No other plans yet.'],
+    'plans.source.offline': ['离线规划', 'offline planner'],
+    'plans.source.model': ['模型规划', 'planned by a model'],
+    'plans.source.business_plan': ['经营计划建议', 'business-plan proposal'],
+    'plans.pick': ['选择要执行的任务(它依赖的任务也要选上):', 'Choose the tasks to run (with the ones they depend on):'],
+    'plans.accept': ['接受选中的 {n} 项任务', 'Accept the {n} chosen tasks'],
+    'plans.accept.one': ['接受选中的 1 项任务', 'Accept the 1 chosen task'],
+    'plans.acceptAll': ['全部接受({n} 项任务)', 'Accept all {n} tasks'],
+    'plans.acceptAll.one': ['接受(1 项任务)', 'Accept the 1 task'],
+    'plans.pickNone': ['先选至少一项任务。', 'Choose at least one task first.'],
+    'plans.acceptedBefore': ['{at} 已接受:{tasks}', 'Accepted {at}: {tasks}'],
+    'plans.acceptHint': ['每项任务仍要经过你的规则;重复接受不会重复执行。',
+      'Each task still goes through your rules; accepting twice repeats nothing.'],
+    'plans.tasks': ['{n} 项任务', '{n} tasks'],
+    'plans.tasks.one': ['1 项任务', '1 task'],
+    'plans.resume': ['继续运行', 'Resume'],
+    'plans.resumeHint': ['再运行一次;已经生效的任务不会重复。', 'Runs it again; what already took effect is not repeated.'],
+    'plans.running': ['执行中…', 'Running…'],
+
     'log.title': ['工作日志', 'Work log'],
     'log.lead': ['每一步都记在只能追加的日志里,哈希相连,并有签名检查点。',
       'Every step goes into an append-only log, hash-linked, with signed checkpoints.'],
@@ -156,6 +183,16 @@
     'log.root': ['Merkle 根', 'Merkle root'],
     'log.empty': ['没有符合条件的记录。', 'No entries match.'],
     'log.count': ['显示最新的 {n} 条', 'Showing the newest {n}'],
+    'log.checkpoint': ['保存检查点', 'Keep a checkpoint'],
+    'log.cpTitle': ['签名检查点', 'Signed checkpoint'],
+    'log.cpLead': ['把这段文字保存在店铺以外的地方(发到自己邮箱、打印出来)。以后用 shopcrew log verify --against 文件 可以证明日志没有被截断或改写。',
+      'Keep this text somewhere outside the shop (mail it to yourself, print it). Later, shopcrew log verify --against FILE proves the log was not cut short or rewritten.'],
+    'log.cpMeta': ['{size} 条记录,签于 {at}', '{size} entries, signed {at}'],
+    'log.cpCopy': ['复制', 'Copy'],
+    'log.cpCopied': ['已复制', 'Copied'],
+    'log.cpCopyFailed': ['无法自动复制,请手动选中文字复制。', 'Could not copy; select the text and copy it yourself.'],
+    'log.cpDownload': ['下载 .txt', 'Download .txt'],
+    'log.cpKey': ['公钥', 'Public key'],
 
     'kind.request': ['请求', 'request'],
     'kind.plan': ['计划', 'plan'],
@@ -251,6 +288,10 @@
     'perms.h.what': ['内容', 'What'],
     'perms.h.until': ['有效至', 'Until'],
     'perms.everyone': ['全部员工', 'everyone'],
+    'perms.explain': ['生效的规则', 'Rules in force'],
+    'perms.explainLead': ['团队此刻遵守的规则,用文字写出,并附规则编号和 Cedar 策略。',
+      'The rules the crew works under right now, in words, with rule ids and the Cedar policies.'],
+    'perms.explainFor': ['员工', 'Employee'],
     'perms.forGood': ['长期', 'for good'],
     'perms.done.grant': ['已授权 {who}:{setting}(策略版本 {v},下一个操作起生效)',
       'Granted {who}: {setting} (policy version {v}, in force from the next action)'],
@@ -304,6 +345,61 @@
     'sched.noRuns': ['还没有运行过。', 'No runs yet.'],
     'sched.due': ['应运行于', 'Due'],
     'sched.summary': ['结果', 'Outcome'],
+    'sched.remove': ['删除', 'Remove'],
+    'sched.removeConfirm': ['再点一次删除', 'Click again to remove'],
+    'sched.removed': ['已删除 {name}', 'Removed {name}'],
+    'sched.add': ['添加定时任务', 'Add a schedule'],
+    'sched.addLead': ['时间用 cron 写(分 时 日 月 周),按店铺时区。', 'Write the time as cron (minute hour day month weekday), in the shop’s time zone.'],
+    'sched.addName': ['名称', 'Name'],
+    'sched.addCron': ['时间(cron)', 'When (cron)'],
+    'sched.addKind': ['做什么', 'Does'],
+    'sched.kind.request': ['一句话需求', 'A request in words'],
+    'sched.kind.skill': ['一个技能', 'One skill'],
+    'sched.kind.report': ['店主报告', 'The owner report'],
+    'sched.value.request': ['需求', 'Request'],
+    'sched.value.skill': ['技能', 'Skill'],
+    'sched.value.report': ['周期(day 或 week)', 'Period (day or week)'],
+    'sched.ph.request': ['例如:看看上周的销售', 'e.g. sales report for last week'],
+    'sched.addArgs': ['参数(JSON)', 'Arguments (JSON)'],
+    'sched.addEmployee': ['员工(可选)', 'Employee (optional)'],
+    'sched.anyEmployee': ['由团队决定', 'Chosen by the crew'],
+    'sched.addCatchUp': ['错过时', 'When missed'],
+    'sched.addSubmit': ['添加', 'Add'],
+    'sched.added': ['已添加 {name},下次运行 {next}', 'Added {name}; next run {next}'],
+    'sched.needName': ['请填写名称。', 'Give it a name.'],
+    'sched.needCron': ['请填写 cron 时间,例如 0 9 * * *。', 'Write the time as cron, e.g. 0 9 * * *.'],
+    'sched.needValue': ['请填写要做的事。', 'Say what it should do.'],
+    'sched.badArgs': ['参数必须是 JSON 对象,例如 {"limit": 20}', 'Arguments must be a JSON object, e.g. {"limit": 20}'],
+    'sched.cronUnknown': ['按 cron 运行', 'runs by cron'],
+
+    'hook.title': ['通知(Webhook)', 'Webhooks'],
+    'hook.lead': ['有报告、待批准的操作或被拒绝的操作时,通知你的钉钉、企业微信群或其他地址。',
+      'Tell a DingTalk or WeCom group, or any address, about reports, actions waiting for approval and denials.'],
+    'hook.none': ['还没有 webhook。', 'No webhooks yet.'],
+    'hook.url': ['地址', 'URL'],
+    'hook.format': ['格式', 'Format'],
+    'hook.events': ['事件', 'Events'],
+    'hook.signed': ['签名', 'Signed'],
+    'hook.delivered': ['已送达至', 'Delivered through'],
+    'hook.actions': ['操作', 'Actions'],
+    'hook.yes': ['是', 'yes'],
+    'hook.no': ['否', 'no'],
+    'hook.entry': ['第 {seq} 条记录', 'entry #{seq}'],
+    'hook.format.json': ['通用 JSON', 'Generic JSON'],
+    'hook.format.dingtalk': ['钉钉机器人', 'DingTalk robot'],
+    'hook.format.wecom': ['企业微信机器人', 'WeCom robot'],
+    'hook.event.report': ['报告', 'Reports'],
+    'hook.event.approval': ['待批准', 'Waiting for approval'],
+    'hook.event.denial': ['被拒绝', 'Denials'],
+    'hook.secret': ['签名密钥(可选,钉钉)', 'Signing secret (optional, DingTalk)'],
+    'hook.add': ['添加 webhook', 'Add a webhook'],
+    'hook.submit': ['添加', 'Add'],
+    'hook.added': ['已添加 webhook #{id}', 'Added webhook #{id}'],
+    'hook.removed': ['已删除 webhook #{id}', 'Removed webhook #{id}'],
+    'hook.needUrl': ['请填写地址(http:// 或 https://)。', 'Write the URL (http:// or https://).'],
+    'hook.needEvent': ['至少选一种事件。', 'Choose at least one event.'],
+    'hook.queryHidden': ['地址里的查询参数(如机器人令牌)只保存在服务器上,这里不显示。',
+      'A URL’s query (a robot’s token, say) stays on the server and is not shown here.'],
 
     'rep.title': ['报告', 'Reports'],
     'rep.lead': ['给店主看的经营报告,带图表。', 'The owner report, with its charts.'],
@@ -504,6 +600,31 @@
       el.title = t('viewer.disabled');
     }
     return el;
+  }
+
+  // A removal without a confirm() dialog: the first click arms the button ("Click again to
+  // remove"), a second click within a few seconds does it; otherwise it disarms itself.
+  function twoStep(btn, labelKey, armedKey, action) {
+    let timer = null;
+    const set = (armed) => {
+      btn.dataset.armed = String(armed);
+      btn.dataset.i18n = armed ? armedKey : labelKey;
+      btn.textContent = t(btn.dataset.i18n);
+      btn.classList.toggle('btn-danger', armed);
+      btn.classList.toggle('btn-danger-outline', !armed);
+    };
+    set(false);
+    btn.addEventListener('click', () => {
+      clearTimeout(timer);
+      if (btn.dataset.armed !== 'true') {
+        set(true);
+        timer = setTimeout(() => set(false), 6000);
+        return;
+      }
+      set(false);
+      action();
+    });
+    return btn;
   }
 
   function table(cols, rows, opts) {
@@ -1075,7 +1196,7 @@
         if (r.result === 'ran') {
           if (r.plan && !chat.tasks.size) renderPlan(r.plan);
           (r.tasks || []).forEach((o) => applyOutcome(o));
-          finishLine('done', ranLine(r));
+          finishLine('done', ranLine(r, chat.total));
           const input = chat.input;
           if (input.value.trim() === chat.request) input.value = '';
         } else if (r.result === 'not_understood') {
@@ -1115,11 +1236,21 @@
     const id = task.id || '?';
     let row = chat.tasks.get(id);
     if (row) return row;
+    row = taskRow(task, 'task-' + id);
+    chat.tasks.set(id, row);
+    chat.planView.append(row.el);
+    return row;
+  }
+
+  // One task of a plan, as the chat and the plans page show it: status, who, skill, arguments,
+  // and room for its outcome.
+  function taskRow(task, testid) {
+    const id = task.id || '?';
     const statusPill = pill('planned');
     const summary = h('p', { class: 'task-summary' });
     const extra = h('div', { class: 'task-extra' });
     const deps = (task.depends_on || []).filter(Boolean);
-    const el = h('li', { class: 'task', testid: 'task-' + id, 'data-status': 'planned' },
+    const el = h('li', { class: 'task', testid, 'data-status': 'planned', 'data-task': id },
       h('div', { class: 'task-head' },
         statusPill,
         h('span', { class: 'task-id', text: id }),
@@ -1130,10 +1261,7 @@
         deps.length ? tx('chat.waits', { deps: deps.join(', ') }, 'task-deps') : null),
       task.args !== undefined ? h('code', { class: 'task-args', text: compactJson(task.args) }) : null,
       summary, extra);
-    row = { id, el, pill: statusPill, summary, extra };
-    chat.tasks.set(id, row);
-    chat.planView.append(el);
-    return row;
+    return { id, el, pill: statusPill, summary, extra };
   }
 
   function setTaskStatus(row, status) {
@@ -1145,6 +1273,11 @@
     const id = o.task_id || fallbackId;
     if (!id) return;
     const row = ensureTask({ id, employee: o.employee, skill: o.skill });
+    showOutcome(row, o, { blobs: chat.blobs, assets: chatAssets });
+  }
+
+  // `media`: where the thumbnails' blob: URLs are kept, and how to find the assets.
+  function showOutcome(row, o, media) {
     if (o.outcome === 'skipped') {
       setTaskStatus(row, 'skipped');
       row.summary.textContent = o.summary || '';
@@ -1159,20 +1292,20 @@
       extra.push(h('a', { class: 'btn btn-small', href: '#/approvals' },
         tx('chat.approval', { id: o.approval_id }), ' → ', tx('chat.openApprovals')));
     }
-    if (Array.isArray(o.files) && o.files.length) extra.push(fileStrip(o.files));
+    if (Array.isArray(o.files) && o.files.length) extra.push(fileStrip(o.files, media));
     row.extra.replaceChildren(...extra);
   }
 
-  function fileStrip(files) {
+  function fileStrip(files, media) {
     const strip = h('div', { class: 'files' });
     for (const path of files) {
       const fig = h('figure', { class: 'file' }, h('figcaption', { text: basename(path), title: path }));
       strip.append(fig);
       if (!/\.(svg|png|jpe?g|webp|gif)$/i.test(path)) continue;
-      chatAssets().then((list) => {
+      media.assets().then((list) => {
         const asset = list.find((a) => a.path === path) || list.find((a) => basename(a.path) === basename(path));
         if (!asset) return null;
-        return assetUrl(asset.id, asset.media_type, chat.blobs).then((url) => {
+        return assetUrl(asset.id, asset.media_type, media.blobs).then((url) => {
           fig.prepend(h('a', { href: '#/assets', class: 'file-thumb' }, h('img', { src: url, alt: asset.title || basename(path), loading: 'lazy' })));
         });
       }).catch(() => { /* the name is still shown */ });
@@ -1185,14 +1318,14 @@
     return chat.assets;
   }
 
-  function ranLine(r) {
+  function ranLine(r, planned) {
     const counts = { done: 0, pending: 0, denied: 0, failed: 0, skipped: 0 };
     const outcomes = r.tasks || [];
     for (const o of outcomes) {
       const s = o.outcome === 'skipped' ? 'skipped' : o.status;
       if (s in counts) counts[s] += 1;
     }
-    const total = outcomes.length || chat.total;
+    const total = outcomes.length || planned || 0;
     const parts = [['chat.ran', { plan: r.plan_id, done: counts.done, total }]];
     for (const s of ['pending', 'denied', 'failed', 'skipped']) {
       if (counts[s]) parts.push(['chat.part.' + s, { n: counts[s] }]);
@@ -1243,6 +1376,182 @@
     }
   }
 
+  // ---- plans
+
+  function plansPage(view) {
+    const list = h('div', { class: 'plans', testid: 'plans-list' });
+    const media = { blobs: view.blobs, assets: null };
+    media.assets = () => {
+      if (!media.list) media.list = api('GET', '/assets').then((r) => r.assets || []);
+      return media.list;
+    };
+    // Only one outcome is on the page at a time, under the plan it belongs to.
+    let shown = null;
+    let busy = false;
+
+    const load = () => fill(view, list, async () => {
+      // The work log says which tasks of a proposal were accepted before; the list is still
+      // shown if it cannot be read.
+      const [plans, log] = await Promise.all([api('GET', '/plans'),
+        api('GET', '/log?kind=plan&limit=500').catch(() => ({ entries: [] }))]);
+      return { plans: plans.plans || [], entries: log.entries || [] };
+    }, ({ plans, entries }) => {
+      const accepted = new Map();
+      for (const e of entries) {
+        const ids = e.details && Array.isArray(e.details.accepted) ? e.details.accepted : null;
+        if (!ids || !ids.length || e.plan_id == null) continue;
+        const seen = accepted.get(e.plan_id) || { tasks: new Set(), at: e.at };
+        ids.forEach((id) => seen.tasks.add(id));
+        if (String(e.at) > String(seen.at)) seen.at = e.at;
+        accepted.set(e.plan_id, seen);
+      }
+      const proposals = plans.filter((p) => p.source === 'business_plan');
+      const others = plans.filter((p) => p.source !== 'business_plan');
+      return [
+        h('h2', { class: 'section-title' }, tx('plans.proposals'),
+          proposals.length ? h('span', { class: 'count', text: String(proposals.length) }) : null),
+        proposals.length ? proposals.map((p) => proposalCard(p, accepted.get(p.id))) : emptyEl('plans.noProposals'),
+        h('h2', { class: 'section-title' }, tx('plans.recent')),
+        others.length ? others.map(planCard) : emptyEl('plans.noRecent'),
+      ];
+    });
+
+    function planHead(p) {
+      const tasks = (p.plan && p.plan.tasks) || [];
+      const source = M['plans.source.' + p.source] ? tx('plans.source.' + p.source, null, 'badge') : h('span', { class: 'badge', text: p.source || '' });
+      return h('header', { class: 'plan-head' },
+        h('span', { class: 'approval-id', text: '#' + p.id }),
+        source,
+        timeEl(p.created_at, 'small muted'),
+        tx('plans.tasks', { n: tasks.length }, 'small muted'));
+    }
+
+    function proposalCard(p, before) {
+      const tasks = (p.plan && p.plan.tasks) || [];
+      const out = h('div', { class: 'plan-outcome', hidden: true });
+      const accept = guard(h('button', { type: 'button', class: 'btn btn-primary', testid: 'plan-accept-' + p.id }));
+      const boxes = tasks.map((task) => guard(h('input', { type: 'checkbox', class: 'pick-box', checked: true,
+        id: 'plan-' + p.id + '-task-' + task.id, testid: 'plan-' + p.id + '-task-' + task.id, value: task.id })));
+      const label = () => {
+        const n = boxes.filter((b) => b.checked).length;
+        const all = n === boxes.length;
+        accept.dataset.i18n = all ? 'plans.acceptAll' : 'plans.accept';
+        accept.dataset.i18nArgs = JSON.stringify({ n });
+        accept.textContent = t(accept.dataset.i18n, { n });
+      };
+      boxes.forEach((b) => b.addEventListener('change', label));
+      label();
+      accept.addEventListener('click', () => {
+        const chosen = boxes.filter((b) => b.checked).map((b) => b.value);
+        if (!chosen.length) {
+          const msg = outcomeBox(out);
+          finish(msg, 'error', [tx('plans.pickNone')]);
+          return;
+        }
+        // All of them: the whole proposal, as the API takes it.
+        const body = chosen.length === boxes.length ? {} : { tasks: chosen };
+        run(p, 'accept', body, accept, out, 'accepted-');
+      });
+      const picks = tasks.map((task, i) => {
+        const deps = (task.depends_on || []).filter(Boolean);
+        return h('li', { class: 'pick' },
+          h('label', { class: 'pick-label', for: boxes[i].id }, boxes[i],
+            h('span', { class: 'pick-text' },
+              h('span', { class: 'task-head' },
+                h('span', { class: 'task-id', text: task.id }),
+                empSpan(task.employee || '', 'task-emp'),
+                h('span', { class: 'sep', 'aria-hidden': 'true', text: '·' }),
+                codeEl(task.skill || '', 'task-skill'),
+                skillName(task.skill) ? h('span', { class: 'muted task-skill-name', text: skillName(task.skill) }) : null,
+                deps.length ? tx('chat.waits', { deps: deps.join(', ') }, 'task-deps') : null),
+              task.args !== undefined ? h('code', { class: 'task-args', text: compactJson(task.args) }) : null)));
+      });
+      return h('article', { class: 'card plan-card is-proposal', testid: 'plan-' + p.id, 'data-source': p.source },
+        planHead(p),
+        h('h3', { class: 'plan-request', text: p.request || (p.plan && p.plan.request) || t('common.unnamed') }),
+        before ? h('p', { class: 'small muted accepted-before', testid: 'plan-accepted-before-' + p.id },
+          tx('plans.acceptedBefore', { at: fmtTime(before.at), tasks: [...before.tasks].join(', ') })) : null,
+        tasks.length ? [h('p', { class: 'small muted', i18n: 'plans.pick' }), h('ul', { class: 'pick-list' }, picks)] : null,
+        h('div', { class: 'plan-actions' }, accept, tx('plans.acceptHint', null, 'small muted')),
+        out);
+    }
+
+    function planCard(p) {
+      const tasks = (p.plan && p.plan.tasks) || [];
+      const out = h('div', { class: 'plan-outcome', hidden: true });
+      const resume = guard(h('button', { type: 'button', class: 'btn', testid: 'plan-resume-' + p.id, i18n: 'plans.resume' }));
+      resume.addEventListener('click', () => run(p, 'resume', {}, resume, out, 'resumed-'));
+      return h('article', { class: 'card plan-card', testid: 'plan-' + p.id, 'data-source': p.source },
+        planHead(p),
+        h('p', { class: 'plan-request quote', text: p.request || (p.plan && p.plan.request) || t('common.unnamed') }),
+        tasks.length ? h('details', { class: 'entry-details' }, h('summary', null, tx('common.details')),
+          h('ul', { class: 'plan-tasks' }, tasks.map((task) => h('li', null,
+            h('span', { class: 'task-id', text: task.id }), ' ', empSpan(task.employee || ''), ' · ',
+            codeEl(task.skill || ''), ' ', h('code', { class: 'task-args', text: compactJson(task.args) }),
+            (task.depends_on || []).length ? [' ', tx('chat.waits', { deps: task.depends_on.join(', ') }, 'task-deps')] : null)))) : null,
+        h('div', { class: 'plan-actions' }, resume, tx('plans.resumeHint', null, 'small muted')),
+        out);
+    }
+
+    // The message line of an outcome: moved to the plan just acted on.
+    function outcomeBox(out) {
+      if (shown && shown !== out) { shown.replaceChildren(); shown.hidden = true; }
+      shown = out;
+      const msg = h('p', { class: 'chat-result', testid: 'plan-result', role: 'status', 'aria-live': 'polite' });
+      const rows = h('ol', { class: 'plan-view', testid: 'plan-outcome' });
+      out.replaceChildren(rows, msg);
+      out.hidden = false;
+      return msg;
+    }
+
+    function finish(msg, stateName, parts) {
+      msg.dataset.state = stateName;
+      msg.className = 'chat-result is-' + stateName;
+      msg.replaceChildren(...parts);
+    }
+
+    async function run(p, verb, body, btn, out, prefix) {
+      if (busy) return;
+      busy = true;
+      const msg = outcomeBox(out);
+      const rows = msg.previousSibling;
+      const buttons = [...list.querySelectorAll('[data-testid^="plan-accept-"], [data-testid^="plan-resume-"]')];
+      buttons.forEach((b) => { b.disabled = true; });
+      finish(msg, 'running', [h('span', { class: 'spinner', 'aria-hidden': 'true' }), tx('plans.running')]);
+      try {
+        const r = await api('POST', '/plans/' + encodeURIComponent(p.id) + '/' + verb, body);
+        if (!view.alive) return;
+        const byId = new Map();
+        const row = (task) => {
+          let x = byId.get(task.id);
+          if (!x) {
+            x = taskRow(task, prefix + p.id + '-' + task.id);
+            byId.set(task.id, x);
+            rows.append(x.el);
+          }
+          return x;
+        };
+        ((r.plan && r.plan.tasks) || []).forEach(row);
+        (r.tasks || []).forEach((o) => {
+          if (!o.task_id) return;
+          showOutcome(row({ id: o.task_id, employee: o.employee, skill: o.skill }), o, media);
+        });
+        if (r.result === 'ran') finish(msg, 'done', ranLine(r, byId.size).map(([key, vars]) => tx(key, vars)));
+        else finish(msg, 'done', [h('span', { text: compactJson(r) })]);
+      } catch (e) {
+        if (view.alive) finish(msg, 'error', [h('span', { text: e.message })]);
+      } finally {
+        busy = false;
+        buttons.forEach((b) => { b.disabled = false; guard(b); });
+        if (view.alive) msg.scrollIntoView({ block: 'nearest' });
+        refreshGlobal();
+      }
+    }
+
+    view.el.append(pageHead('plans.title', 'plans.lead'), list);
+    load();
+  }
+
   // ---- work log
 
   function logPage(view) {
@@ -1256,6 +1565,9 @@
     kindSelect.value = state.logFilter.kind;
     const verifyBtn = h('button', { type: 'button', class: 'btn', testid: 'log-verify', i18n: 'log.verify' });
     const verifySlot = h('div', { class: 'verify-slot', 'aria-live': 'polite' });
+    // Reading a checkpoint changes nothing, so a viewer may keep one too.
+    const checkpointBtn = h('button', { type: 'button', class: 'btn', testid: 'log-checkpoint', i18n: 'log.checkpoint' });
+    const checkpointSlot = h('div', { class: 'checkpoint-slot', 'aria-live': 'polite' });
     const list = h('ol', { class: 'timeline', testid: 'log-list' });
     const count = h('p', { class: 'muted small' });
 
@@ -1287,14 +1599,26 @@
     empSelect.addEventListener('change', () => { state.logFilter.employee = empSelect.value; load(); });
     kindSelect.addEventListener('change', () => { state.logFilter.kind = kindSelect.value; load(); });
     verifyBtn.addEventListener('click', verify);
+    checkpointBtn.addEventListener('click', async () => {
+      checkpointBtn.disabled = true;
+      if (!checkpointSlot.firstChild) checkpointSlot.replaceChildren(loadingEl());
+      try {
+        const r = await api('GET', '/log/checkpoint');
+        if (view.alive) checkpointSlot.replaceChildren(checkpointView(r, view));
+      } catch (e) {
+        if (view.alive) checkpointSlot.replaceChildren(errorEl(e));
+      } finally {
+        checkpointBtn.disabled = false;
+      }
+    });
 
     view.el.append(
       pageHead('log.title', 'log.lead'),
       h('div', { class: 'toolbar card' },
         h('label', { class: 'field' }, tx('log.employee', null, 'label'), empSelect),
         h('label', { class: 'field' }, tx('log.kind', null, 'label'), kindSelect),
-        h('div', { class: 'field field-end' }, verifyBtn)),
-      verifySlot, count, list);
+        h('div', { class: 'field field-end' }, h('div', { class: 'tool-buttons' }, verifyBtn, checkpointBtn))),
+      verifySlot, checkpointSlot, count, list);
     load();
     verify();
   }
@@ -1313,6 +1637,45 @@
       box.append(pill('broken'), ' ', tx('log.broken', { seq: r.seq, problem: r.problem || '' }));
     }
     return box;
+  }
+
+  // The checkpoint's text as `shopcrew log checkpoint` prints it: to copy, or to save as a file.
+  function checkpointView(r, view) {
+    const text = String(r.text || '');
+    const cp = r.checkpoint || {};
+    const area = h('textarea', { class: 'input mono checkpoint-text', testid: 'checkpoint-text', readonly: true,
+      rows: String(Math.max(4, text.split('\n').length)), spellcheck: 'false', wrap: 'soft', aria: 'log.cpTitle' });
+    area.value = text;
+    area.addEventListener('focus', () => area.select());
+    const copied = h('span', { class: 'small muted', role: 'status', 'aria-live': 'polite' });
+    const copy = h('button', { type: 'button', class: 'btn btn-small', testid: 'checkpoint-copy', i18n: 'log.cpCopy' });
+    copy.addEventListener('click', async () => {
+      let ok = false;
+      try {
+        if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(text); ok = true; }
+      } catch { ok = false; }
+      if (!ok) {
+        area.focus();
+        area.select();
+        try { ok = document.execCommand('copy'); } catch { ok = false; }
+      }
+      copied.className = 'small ' + (ok ? 'ok-text' : 'bad-text');
+      copied.dataset.i18n = ok ? 'log.cpCopied' : 'log.cpCopyFailed';
+      copied.textContent = t(copied.dataset.i18n);
+    });
+    const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+    view.blobs.push(url);
+    const shop = String(cp.origin || '').split('/').pop().replace(/[^\w-]+/g, '') || 'shop';
+    const file = 'shopcrew-checkpoint-' + shop + (cp.size != null ? '-' + cp.size : '') + '.txt';
+    const download = h('a', { class: 'btn btn-small', testid: 'checkpoint-download', href: url, download: file, i18n: 'log.cpDownload' });
+    return h('section', { class: 'card checkpoint', testid: 'checkpoint' },
+      h('h2', { i18n: 'log.cpTitle' }),
+      h('p', { class: 'small muted', i18n: 'log.cpLead' }),
+      cp.size != null ? h('p', { class: 'small' }, tx('log.cpMeta', { size: cp.size, at: fmtTime(cp.at) })) : null,
+      area,
+      h('div', { class: 'checkpoint-actions' }, copy, download, h('span', { class: 'small muted mono', text: file }), copied),
+      r.public_key ? h('p', { class: 'small checkpoint-key' }, tx('log.cpKey', null, 'muted'), ' ',
+        h('code', { testid: 'checkpoint-key', text: r.public_key })) : null);
   }
 
   function logEntry(e) {
@@ -1435,6 +1798,33 @@
     const rulesBox = h('div', { class: 'shop-rules' });
     const employeesBox = h('div', { class: 'perm-grid', testid: 'perms-employees' });
     const historyBox = h('div', { class: 'history-box', testid: 'perms-history' });
+    const explainFor = h('select', { id: 'explain-employee', class: 'input', testid: 'perms-explain-employee' },
+      h('option', { value: '', i18n: 'log.allEmployees' }),
+      state.employees.map((e) => h('option', { value: e.id, 'data-emp': e.id, text: empName(e.id) })));
+    const explainVersion = h('span', { class: 'muted small' });
+    const explainText = h('pre', { class: 'json explain', testid: 'perms-explain', tabindex: '0', aria: 'perms.explain' });
+    const explainBox = h('div', { class: 'explain-box' }, explainText);
+    // The newest answer wins when the choice changes quickly.
+    let explainSeq = 0;
+    const loadExplain = async () => {
+      const seq = ++explainSeq;
+      const who = explainFor.value;
+      explainText.setAttribute('aria-busy', 'true');
+      try {
+        const r = await api('GET', '/perms/explain' + (who ? '?employee=' + encodeURIComponent(who) : ''));
+        if (!view.alive || seq !== explainSeq) return;
+        explainText.textContent = r.text || '';
+        explainText.dataset.employee = who;
+        explainVersion.replaceChildren(tx('perms.version', { v: r.version ?? 0 }));
+        explainBox.replaceChildren(explainText);
+      } catch (e) {
+        if (!view.alive || seq !== explainSeq) return;
+        explainBox.replaceChildren(errorEl(e, loadExplain));
+      } finally {
+        if (seq === explainSeq) explainText.removeAttribute('aria-busy');
+      }
+    };
+    explainFor.addEventListener('change', loadExplain);
 
     const grantEmployee = guard(h('select', { id: 'grant-employee', class: 'input', testid: 'grant-employee' }));
     const grantSetting = guard(h('input', { id: 'grant-setting', class: 'input mono', testid: 'grant-setting', type: 'text',
@@ -1450,6 +1840,7 @@
     const data = { perms: null, history: [] };
 
     const load = async () => {
+      loadExplain();
       const [perms, hist, ledger] = await Promise.allSettled([
         api('GET', '/perms'), api('GET', '/perms/history'), api('GET', '/ledger')]);
       if (!view.alive) return;
@@ -1664,8 +2055,14 @@
           h('div', { class: 'field field-end' }, grantSubmit)),
         knobList,
         h('details', { class: 'knobs' }, h('summary', { i18n: 'perms.knobs' }), knobHelp)),
+      h('section', { class: 'card explain-card' },
+        h('div', { class: 'explain-head' },
+          h('div', null, h('h2', { i18n: 'perms.explain' }), h('p', { class: 'muted small', i18n: 'perms.explainLead' }), explainVersion),
+          h('label', { class: 'field' }, tx('perms.explainFor', null, 'label'), explainFor)),
+        explainBox),
       h('section', { class: 'card' }, h('h2', { i18n: 'perms.history' }), historyBox));
     employeesBox.append(loadingEl());
+    explainText.append(loadingEl());
     load();
   }
 
@@ -1689,6 +2086,10 @@
 
   function schedulesPage(view) {
     const result = h('div', { class: 'msg', testid: 'schedule-result', role: 'status', 'aria-live': 'polite', hidden: true });
+    // The one message line sits next to what it answers: above the table, or under the form.
+    const topSlot = h('div', { class: 'result-slot' }, result);
+    const formSlot = h('div', { class: 'result-slot' });
+    const here = (slot) => { if (result.parentNode !== slot) slot.append(result); };
     const list = h('div', { class: 'schedules', testid: 'schedules-list' });
     const runsBox = h('div', { class: 'runs' });
     const load = () => Promise.all([
@@ -1697,9 +2098,16 @@
     ]);
     const act = async (s, verb, btn) => {
       btn.disabled = true;
+      here(topSlot);
       try {
-        const r = await api('POST', '/schedules/' + encodeURIComponent(s.name) + '/' + verb, {});
-        if (verb === 'run') {
+        const path = '/schedules/' + encodeURIComponent(s.name);
+        const r = verb === 'remove' ? await api('DELETE', path) : await api('POST', path + '/' + verb, {});
+        if (verb === 'remove') {
+          // The table is read again first: once the message shows, the row is gone.
+          await load();
+          say(result, 'ok', tx('sched.removed', { name: s.name }));
+          result.dataset.status = 'ok';
+        } else if (verb === 'run') {
           const status = r.status || 'done';
           say(result, status === 'done' ? 'ok' : status === 'pending' ? 'info' : 'error',
             pill(status), ' ', h('strong', { text: s.name }), ': ', h('span', { text: r.summary || '' }),
@@ -1716,7 +2124,8 @@
         btn.disabled = false;
         guard(btn);
       }
-      await load();
+      // A removal read the table again already, unless it failed (the table may be stale).
+      if (verb !== 'remove' || result.dataset.status === 'error') await load();
       refreshGlobal();
     };
 
@@ -1729,6 +2138,8 @@
         pauseBtn.addEventListener('click', () => act(s, 'pause', pauseBtn));
         resumeBtn.addEventListener('click', () => act(s, 'resume', resumeBtn));
         runBtn.addEventListener('click', () => act(s, 'run', runBtn));
+        const removeBtn = guard(twoStep(h('button', { type: 'button', class: 'btn btn-small', testid: 'schedule-remove-' + s.name }),
+          'sched.remove', 'sched.removeConfirm', () => act(s, 'remove', removeBtn)));
         return {
           attrs: { testid: 'schedule-' + s.name, 'data-enabled': String(!!s.enabled), class: s.enabled ? '' : 'is-off' },
           cells: [
@@ -1740,7 +2151,7 @@
             h('div', null, pill(s.enabled ? 'active' : 'paused'),
               s.catch_up ? h('div', { class: 'small muted', i18n: M['sched.catchUp.' + s.catch_up] ? 'sched.catchUp.' + s.catch_up : null, text: M['sched.catchUp.' + s.catch_up] ? null : s.catch_up }) : null),
             timeEl(s.last_run_at),
-            h('div', { class: 'row-actions' }, pauseBtn, resumeBtn, runBtn),
+            h('div', { class: 'row-actions' }, pauseBtn, resumeBtn, runBtn, removeBtn),
           ],
         };
       });
@@ -1759,9 +2170,245 @@
         })), { class: 'rtable runs-table' });
     }
 
+    // -- adding a schedule
+    const text = (id, extra) => guard(h('input', Object.assign({ id, testid: id, type: 'text', class: 'input',
+      autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off' }, extra || {})));
+    const addName = text('schedule-add-name', { class: 'input mono', placeholder: 'evening-report', maxlength: '64' });
+    const addCron = text('schedule-add-cron', { class: 'input mono', placeholder: '0 9 * * *', 'aria-describedby': 'schedule-add-cron-text' });
+    const cronPreview = h('span', { id: 'schedule-add-cron-text', class: 'small muted cron-preview', testid: 'schedule-add-cron-text' });
+    const addKind = guard(h('select', { id: 'schedule-add-kind', class: 'input', testid: 'schedule-add-kind' },
+      ['request', 'skill', 'report'].map((k) => h('option', { value: k, i18n: 'sched.kind.' + k }))));
+    const valueLabel = h('span', { class: 'label' });
+    const addValue = text('schedule-add-value');
+    const skillList = h('datalist', { id: 'schedule-skill-list' },
+      allSkills().map((sk) => h('option', { value: sk, label: skillName(sk) || null })));
+    const periodList = h('datalist', { id: 'schedule-period-list' }, ['day', 'week'].map((p) => h('option', { value: p })));
+    const addArgs = guard(h('textarea', { id: 'schedule-add-args', testid: 'schedule-add-args', class: 'input mono args-input', rows: '2',
+      spellcheck: 'false', autocapitalize: 'off', value: '{}' }));
+    const argsField = h('label', { class: 'field field-grow', hidden: true }, tx('sched.addArgs', null, 'label'), addArgs);
+    const addEmployee = guard(h('select', { id: 'schedule-add-employee', class: 'input', testid: 'schedule-add-employee' },
+      h('option', { value: '', i18n: 'sched.anyEmployee' }),
+      state.employees.map((e) => h('option', { value: e.id, 'data-emp': e.id, text: empName(e.id) }))));
+    const addCatchUp = guard(h('select', { id: 'schedule-add-catchup', class: 'input', testid: 'schedule-add-catchup' },
+      ['once', 'skip'].map((c) => h('option', { value: c, i18n: 'sched.catchUp.' + c }))));
+    const addSubmit = guard(h('button', { type: 'button', class: 'btn btn-primary', testid: 'schedule-add-submit', i18n: 'sched.addSubmit' }));
+    const addControls = [addName, addCron, addKind, addValue, addArgs, addEmployee, addCatchUp, addSubmit];
+
+    const setKind = () => {
+      const kind = addKind.value;
+      valueLabel.dataset.i18n = 'sched.value.' + kind;
+      valueLabel.textContent = t(valueLabel.dataset.i18n);
+      argsField.hidden = kind !== 'skill';
+      delete addValue.dataset.i18nPh;
+      addValue.classList.toggle('mono', kind !== 'request');
+      if (kind === 'request') {
+        addValue.removeAttribute('list');
+        addValue.dataset.i18nPh = 'sched.ph.request';
+        addValue.placeholder = t('sched.ph.request');
+      } else {
+        addValue.setAttribute('list', kind === 'skill' ? 'schedule-skill-list' : 'schedule-period-list');
+        addValue.placeholder = kind === 'skill' ? 'analyst.product_ranking' : 'day';
+      }
+    };
+    const showCron = () => {
+      const cron = addCron.value.trim();
+      cronPreview.replaceChildren(cron ? (cronText(cron) || tx('sched.cronUnknown')) : '');
+    };
+    addKind.addEventListener('change', setKind);
+    addCron.addEventListener('input', showCron);
+    for (const c of addControls) c.addEventListener('input', () => c.classList.remove('is-invalid'));
+    setKind();
+
+    const submitAdd = async () => {
+      if (!isOwner()) return;
+      here(formSlot);
+      const bad = (key, input) => {
+        say(result, 'error', tx(key));
+        result.dataset.status = 'error';
+        input.classList.add('is-invalid');
+        input.focus();
+      };
+      const name = addName.value.trim();
+      const cron = addCron.value.trim().replace(/\s+/g, ' ');
+      const kind = addKind.value;
+      const value = addValue.value.trim();
+      if (!name) { bad('sched.needName', addName); return; }
+      if (!cron) { bad('sched.needCron', addCron); return; }
+      if (!value) { bad('sched.needValue', addValue); return; }
+      const body = { name, cron, catch_up: addCatchUp.value };
+      if (addEmployee.value) body.employee = addEmployee.value;
+      if (kind === 'request') body.request = value;
+      else if (kind === 'report') body.report = value;
+      else {
+        body.skill = value;
+        const raw = addArgs.value.trim();
+        let args = {};
+        if (raw) { try { args = JSON.parse(raw); } catch { args = null; } }
+        if (!args || typeof args !== 'object' || Array.isArray(args)) { bad('sched.badArgs', addArgs); return; }
+        body.args = args;
+      }
+      addControls.forEach((c) => { c.disabled = true; });
+      try {
+        const r = await api('POST', '/schedules', body);
+        await load();
+        say(result, 'ok', tx('sched.added', { name: r.name || name, next: r.next_run_at ? fmtTime(r.next_run_at) : '—' }));
+        result.dataset.status = 'ok';
+        addName.value = '';
+        addCron.value = '';
+        addValue.value = '';
+        addArgs.value = '{}';
+        showCron();
+      } catch (e) {
+        say(result, 'error', e.message);
+        result.dataset.status = 'error';
+      } finally {
+        addControls.forEach((c) => { c.disabled = false; guard(c); });
+      }
+    };
+    addSubmit.addEventListener('click', submitAdd);
+    for (const c of [addName, addCron, addValue]) {
+      c.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); submitAdd(); } });
+    }
+    const addCard = h('section', { class: 'card sched-add', testid: 'schedule-add' },
+      h('h2', { i18n: 'sched.add' }),
+      h('p', { class: 'muted small', i18n: 'sched.addLead' }),
+      h('div', { class: 'form-row' },
+        h('label', { class: 'field' }, tx('sched.addName', null, 'label'), addName),
+        h('label', { class: 'field' }, tx('sched.addCron', null, 'label'), addCron, cronPreview),
+        h('label', { class: 'field' }, tx('sched.addKind', null, 'label'), addKind),
+        h('label', { class: 'field field-grow' }, valueLabel, addValue),
+        argsField,
+        h('label', { class: 'field' }, tx('sched.addEmployee', null, 'label'), addEmployee),
+        h('label', { class: 'field' }, tx('sched.addCatchUp', null, 'label'), addCatchUp),
+        h('div', { class: 'field field-end' }, addSubmit)),
+      skillList, periodList, formSlot);
+
     view.el.append(pageHead('sched.title', 'sched.lead', h('p', { class: 'muted small', i18n: 'common.timesIn', i18nArgs: { tz: shopTz() || 'UTC' } })),
-      result, list, h('h2', { class: 'section-title', i18n: 'sched.runs' }), runsBox);
+      topSlot, list, addCard, webhooksSection(view), h('h2', { class: 'section-title', i18n: 'sched.runs' }), runsBox);
     load();
+  }
+
+  // ---- webhooks (on the schedules page)
+
+  const HOOK_FORMATS = ['json', 'dingtalk', 'wecom'];
+  const HOOK_EVENTS = ['report', 'approval', 'denial'];
+
+  function webhooksSection(view) {
+    const result = h('div', { class: 'msg', testid: 'webhook-result', role: 'status', 'aria-live': 'polite', hidden: true });
+    const list = h('div', { class: 'webhooks', testid: 'webhooks-list' });
+    const url = guard(h('input', { id: 'webhook-url', testid: 'webhook-url', type: 'url', class: 'input mono', inputmode: 'url',
+      placeholder: 'https://oapi.dingtalk.com/robot/send?access_token=…', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off' }));
+    const format = guard(h('select', { id: 'webhook-format', class: 'input', testid: 'webhook-format' },
+      HOOK_FORMATS.map((f) => h('option', { value: f, i18n: 'hook.format.' + f }))));
+    const events = HOOK_EVENTS.map((ev) => guard(h('input', { type: 'checkbox', id: 'webhook-event-' + ev, testid: 'webhook-event-' + ev,
+      value: ev, checked: true })));
+    // Plain text, not a password field: it is a robot's secret, copied from DingTalk, which a
+    // browser should not offer to save as the owner's password.
+    const secret = guard(h('input', { id: 'webhook-secret', testid: 'webhook-secret', type: 'text', class: 'input mono',
+      autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off' }));
+    const submit = guard(h('button', { type: 'button', class: 'btn btn-primary', testid: 'webhook-submit', i18n: 'hook.submit' }));
+    const controls = [url, format, ...events, secret, submit];
+
+    const load = () => fill(view, list, () => api('GET', '/webhooks'), (r) => hookTable(r.webhooks || []));
+
+    const remove = async (hook, btn) => {
+      btn.disabled = true;
+      try {
+        await api('DELETE', '/webhooks/' + encodeURIComponent(hook.id));
+        await load();
+        say(result, 'ok', tx('hook.removed', { id: hook.id }));
+        result.dataset.status = 'ok';
+      } catch (e) {
+        say(result, 'error', e.message);
+        result.dataset.status = 'error';
+        load();
+      } finally {
+        btn.disabled = false;
+        guard(btn);
+      }
+    };
+
+    const add = async () => {
+      if (!isOwner()) return;
+      const address = url.value.trim();
+      const chosen = events.filter((b) => b.checked).map((b) => b.value);
+      if (!address) {
+        say(result, 'error', tx('hook.needUrl'));
+        result.dataset.status = 'error';
+        url.classList.add('is-invalid');
+        url.focus();
+        return;
+      }
+      if (!chosen.length) {
+        say(result, 'error', tx('hook.needEvent'));
+        result.dataset.status = 'error';
+        events[0].focus();
+        return;
+      }
+      const body = { url: address, format: format.value, events: chosen };
+      if (secret.value.trim()) body.secret = secret.value.trim();
+      controls.forEach((c) => { c.disabled = true; });
+      try {
+        const r = await api('POST', '/webhooks', body);
+        await load();
+        say(result, 'ok', tx('hook.added', { id: r.id }));
+        result.dataset.status = 'ok';
+        url.value = '';
+        secret.value = '';
+      } catch (e) {
+        say(result, 'error', e.message);
+        result.dataset.status = 'error';
+      } finally {
+        controls.forEach((c) => { c.disabled = false; guard(c); });
+      }
+    };
+    submit.addEventListener('click', add);
+    url.addEventListener('input', () => url.classList.remove('is-invalid'));
+    url.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); add(); } });
+
+    function hookTable(hooks) {
+      if (!hooks.length) return emptyEl('hook.none');
+      const rows = hooks.map((hk) => {
+        const btn = guard(twoStep(h('button', { type: 'button', class: 'btn btn-small', testid: 'webhook-remove-' + hk.id }),
+          'sched.remove', 'sched.removeConfirm', () => remove(hk, btn)));
+        return {
+          attrs: { testid: 'webhook-' + hk.id, 'data-format': hk.format, 'data-enabled': String(hk.enabled !== false),
+            class: hk.enabled === false ? 'is-off' : '' },
+          cells: [
+            h('span', null, h('code', { class: 'hook-url', text: hk.url || '' }), ' ', h('span', { class: 'muted small', text: '#' + hk.id })),
+            M['hook.format.' + hk.format] ? tx('hook.format.' + hk.format) : h('span', { text: hk.format || '' }),
+            h('span', { class: 'hook-events' }, (hk.events || []).map((ev) => h('span', { class: 'badge', 'data-event': ev,
+              i18n: M['hook.event.' + ev] ? 'hook.event.' + ev : null, text: M['hook.event.' + ev] ? null : ev }))),
+            tx(hk.signed ? 'hook.yes' : 'hook.no', null, hk.signed ? 'ok-text' : 'muted'),
+            hk.delivered_seq != null ? tx('hook.entry', { seq: hk.delivered_seq }, 'mono small') : '—',
+            h('div', { class: 'row-actions' }, btn),
+          ],
+        };
+      });
+      return table([{ label: 'hook.url' }, { label: 'hook.format' }, { label: 'hook.events' }, { label: 'hook.signed' },
+        { label: 'hook.delivered' }, { label: 'hook.actions', cls: 'cell-actions' }], rows, { class: 'rtable webhooks-table' });
+    }
+
+    // A form, never submitted (the page's policy forbids form actions anyway).
+    const form = h('form', { class: 'form-row', novalidate: true, autocomplete: 'off' },
+      h('label', { class: 'field field-grow field-wide' }, tx('hook.url', null, 'label'), url),
+      h('label', { class: 'field' }, tx('hook.format', null, 'label'), format),
+      h('fieldset', { class: 'field checks' }, h('legend', { class: 'label', i18n: 'hook.events' }),
+        h('div', { class: 'check-row' }, events.map((box, i) => h('label', { class: 'check', for: box.id }, box,
+          tx('hook.event.' + HOOK_EVENTS[i]))))),
+      h('label', { class: 'field' }, tx('hook.secret', null, 'label'), secret),
+      h('div', { class: 'field field-end' }, submit));
+    form.addEventListener('submit', (e) => { e.preventDefault(); add(); });
+
+    load();
+    return h('section', { class: 'card hooks', testid: 'webhooks' },
+      h('h2', { i18n: 'hook.title' }),
+      h('p', { class: 'muted small', i18n: 'hook.lead' }),
+      list,
+      h('p', { class: 'muted small', i18n: 'hook.queryHidden' }),
+      result,
+      h('h3', { class: 'small-title', i18n: 'hook.add' }),
+      form);
   }
 
   function actionText(s) {
@@ -1998,7 +2645,7 @@
     return ext === 'MD' ? 'Markdown' : ext;
   }
 
-  const PAGES = { log: logPage, approvals: approvalsPage, perms: permsPage, schedules: schedulesPage,
+  const PAGES = { plans: plansPage, log: logPage, approvals: approvalsPage, perms: permsPage, schedules: schedulesPage,
     reports: reportsPage, assets: assetsPage };
 
   // ---------------------------------------------------------------- start

@@ -340,13 +340,17 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let code = match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // Everything the command did is committed by now. Background tasks (the database pool's
+    // upkeep among them) get a moment to stop, and never keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    code
 }
 
 /// The clock: the machine's, unless `SHOPCREW_NOW` fixes it (reproducible demos and tests).
@@ -433,6 +437,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     if writes {
         crew.checkpoint().await?;
     }
+    crew.db().close().await;
     code
 }
 

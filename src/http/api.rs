@@ -385,7 +385,10 @@ async fn explain(State(state): Shared, Query(q): Query<ExplainQuery>) -> Answer 
     let crew = crew(&state, &q.at)?;
     let effective = crew.effective_policy().await?;
     let employee = q.employee.filter(|e| !e.is_empty());
-    ok(json!({"version": effective.version, "text": effective.policy.explain(employee.as_deref(), crew.lang())}))
+    // Files are named from the home, not by where the server keeps it.
+    let home = crew.home().root().display().to_string();
+    let text = effective.policy.explain(employee.as_deref(), crew.lang()).replace(&home, "<home>");
+    ok(json!({"version": effective.version, "text": text}))
 }
 
 async fn webhooks(State(state): Shared, Query(at): Query<At>) -> Answer {

@@ -107,9 +107,11 @@ impl From<Error> for ApiError {
             Error::Db(_) | Error::Migrate(_) | Error::Io { .. } | Error::Home { .. } | Error::File(_) => {
                 return ApiError::internal(&e.to_string());
             }
-            Error::NoSuchShop(..) | Error::NoSuchApproval(_) | Error::NoSuchPlan(_) | Error::NoSuchAsset(_) => {
-                StatusCode::NOT_FOUND
-            }
+            Error::NoSuchShop(..)
+            | Error::NoSuchApproval(_)
+            | Error::NoSuchPlan(_)
+            | Error::NoSuchAsset(_)
+            | Error::NoSuchSchedule(..) => StatusCode::NOT_FOUND,
             Error::ApprovalNotPending { .. } => StatusCode::CONFLICT,
             _ => StatusCode::BAD_REQUEST,
         };

@@ -328,6 +328,10 @@ async fn proposals_webhooks_rules_and_checkpoints_from_the_api() {
     // The rules in words, and a checkpoint to keep.
     let rules = s.get("/perms/explain?employee=promotions&lang=en").await;
     assert!(rules["text"].as_str().unwrap().contains("promotions"), "{rules}");
+    let home = s.home.path().display().to_string();
+    assert!(!rules["text"].as_str().unwrap().contains(&home), "no server paths: {rules}");
+    let (status, _) = s.call(Method::DELETE, "/schedules/nope", Some(&s.owner), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let checkpoint = s.get("/log/checkpoint").await;
     assert!(checkpoint["text"].as_str().unwrap().contains("shopcrew/demo"), "{checkpoint}");
 }
