@@ -183,10 +183,38 @@ fn the_owner_runs_the_shop_from_the_browser() {
     });
     s.screenshot(&dir.join("06-log.png"));
 
-    // The other pages, for review.
+    // Schedules: run the business plan now, and add a webhook (its token stays on the server).
     s.click("nav-schedules");
     s.find("schedule-inbox-sweep");
+    s.click("schedule-run-business-plan");
+    let proposal = s.wait("the proposal", || {
+        let id = home_count(&home, "SELECT COALESCE(MAX(id), 0) FROM plans WHERE source = 'business_plan'");
+        (id > 0).then_some(id)
+    });
+    s.type_into("webhook-url", "http://127.0.0.1:9/robot/send?access_token=tok-secret");
+    s.click("webhook-submit");
+    s.wait("the webhook", || (home_count(&home, "SELECT COUNT(*) FROM webhooks") == 1).then_some(()));
+    let hooks = s.wait("the webhook listed", || {
+        s.try_find("webhooks-list").map(|el| s.text_of(&el)).filter(|t| t.contains("127.0.0.1"))
+    });
+    assert!(!hooks.contains("tok-secret"), "{hooks}");
     s.screenshot(&dir.join("07-schedules.png"));
+
+    // The analyst's proposal, accepted from the plans page; it runs through the gate.
+    s.click("nav-plans");
+    s.click(&format!("plan-accept-{proposal}"));
+    s.wait("the accepted plan's outcome", || {
+        let el = s.try_find("plan-result")?;
+        (s.attribute(&el, "data-state")? == "done").then_some(())
+    });
+    let accepted = home_count(
+        &home,
+        "SELECT COUNT(*) FROM work_log WHERE kind = 'plan' AND actor = 'owner' AND details LIKE '%accepted%'",
+    );
+    assert_eq!(accepted, 1, "the acceptance is logged");
+    s.screenshot(&dir.join("07b-plans.png"));
+
+    // The other pages, for review.
     s.click("nav-reports");
     s.click("report-generate-day");
     s.wait("the report written", || {
