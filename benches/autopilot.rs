@@ -13,9 +13,8 @@
 //! The shops are made once; each day then runs in a fresh process (this bench started again)
 //! on a copy of that home, so its peak memory is the day's alone, setup not included.
 //!
-//! The 200 ms are added by a small proxy in front of the fake model: `Reply::Slow` cannot wrap
-//! `Reply::DoTheTask` (the fake resolves `DoTheTask` only at the top of a script, so a slowed
-//! one answers 500), and the employees need `DoTheTask`.
+//! The fake model (tests/it/fake_model.rs) waits 200 ms before every answer: the planner's
+//! plan and each employee turn (`Reply::Slow` around `Reply::DoTheTask`).
 
 #[path = "common/procfs.rs"]
 mod procfs;
@@ -29,12 +28,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use chrono::{DateTime, Utc};
 use fake_model::{FakeModel, Reply};
 use procfs::{cpu_seconds, status_kib};
@@ -204,13 +197,14 @@ async fn day(home: PathBuf, concurrency: usize, shops: usize) {
         {"id": "t1", "employee": "analyst", "skill": "analyst.inventory_forecast", "args": {}, "depends_on": []},
         {"id": "t2", "employee": "ops", "skill": "ops.restock_plan", "args": {"lead_time_days": 7}, "depends_on": ["t1"]}
     ], "not_understood": []});
-    let model = FakeModel::with(vec![Reply::Content(plan.to_string())], vec![Reply::DoTheTask]);
+    let slow = |reply: Reply| Reply::Slow(MODEL_DELAY, Box::new(reply));
+    let model = FakeModel::with(vec![slow(Reply::Content(plan.to_string()))], vec![slow(Reply::DoTheTask)]);
     let config = ModelConfig {
         timeout_secs: 30,
         retries: 0,
         plan_retries: 0,
         max_steps: 4,
-        ..ModelConfig::new(delaying_proxy(model.url.clone(), MODEL_DELAY), "fake")
+        ..ModelConfig::new(model.url.clone(), "fake")
     };
     let clock = Arc::new(ManualClock::new(clock_at(START)));
     let opts = Options { model: Some(config), ..Options::new(&home, clock.clone()) };
@@ -281,7 +275,7 @@ async fn day(home: PathBuf, concurrency: usize, shops: usize) {
     println!("  runs/s:         {:8.1}", reports.len() as f64 / wall);
     match cpu {
         Some(cpu) => println!(
-            "  CPU, the day:   {cpu:8.2} s ({:.2} ms per run; whole process, fake model and delaying proxy included)",
+            "  CPU, the day:   {cpu:8.2} s ({:.2} ms per run; whole process, fake model included)",
             cpu * 1000.0 / reports.len().max(1) as f64
         ),
         None => println!("  CPU, the day:   n/a (no /proc on this system)"),
@@ -367,38 +361,6 @@ fn mean(xs: &[f64]) -> f64 {
 
 fn counts(map: &BTreeMap<&str, usize>) -> String {
     map.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
-}
-
-/// A proxy on loopback that passes every request to `upstream` (a base URL ending in `/v1`)
-/// after `delay`; returns its own base URL.
-fn delaying_proxy(upstream: String, delay: Duration) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("proxy runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-            tx.send(listener.local_addr().expect("address")).expect("report address");
-            let state = (reqwest::Client::new(), format!("{upstream}/chat/completions"), delay);
-            let app = Router::new().route("/v1/chat/completions", post(forward)).with_state(Arc::new(state));
-            axum::serve(listener, app).await.expect("serve");
-        });
-    });
-    format!("http://{}/v1", rx.recv().expect("proxy address"))
-}
-
-async fn forward(State(state): State<Arc<(reqwest::Client, String, Duration)>>, body: Bytes) -> Response {
-    let (client, upstream, delay) = &*state;
-    tokio::time::sleep(*delay).await;
-    let sent = client.post(upstream).header("content-type", "application/json").body(body).send().await;
-    let answer = match sent {
-        Ok(answer) => answer,
-        Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
-    };
-    let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-    match answer.bytes().await {
-        Ok(bytes) => (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
-        Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
-    }
 }
 
 const MIB: f64 = 1024.0 * 1024.0;

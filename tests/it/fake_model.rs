@@ -45,6 +45,8 @@ struct Shared {
     plain: Arc<Vec<Reply>>,
     tools: Arc<Vec<Reply>>,
     requests: Arc<Mutex<Vec<Recorded>>>,
+    /// Requests so far without tools and with them: each one's place in its script.
+    counts: Arc<Mutex<(usize, usize)>>,
 }
 
 pub struct FakeModel {
@@ -62,7 +64,12 @@ impl FakeModel {
     /// `plain` answers requests without tools (planning), `tools` those with tools (work).
     pub fn with(plain: Vec<Reply>, tools: Vec<Reply>) -> FakeModel {
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let shared = Shared { plain: Arc::new(plain), tools: Arc::new(tools), requests: requests.clone() };
+        let shared = Shared {
+            plain: Arc::new(plain),
+            tools: Arc::new(tools),
+            requests: requests.clone(),
+            counts: Arc::default(),
+        };
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
@@ -87,18 +94,15 @@ async fn answer(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
     let with_tools = body.get("tools").is_some_and(|t| t.is_array());
     let n = {
-        let mut requests = shared.requests.lock().expect("requests");
-        let n = requests.iter().filter(|r| r.body.get("tools").is_some_and(|t| t.is_array()) == with_tools).count();
-        requests.push(Recorded { body, authorization });
-        n + 1
+        let mut counts = shared.counts.lock().expect("counts");
+        let n = if with_tools { &mut counts.1 } else { &mut counts.0 };
+        *n += 1;
+        *n
     };
+    shared.requests.lock().expect("requests").push(Recorded { body: body.clone(), authorization });
     let script = if with_tools { &shared.tools } else { &shared.plain };
     let reply = script.get(n - 1).or(script.last()).cloned().unwrap_or(Reply::Status(500, "empty script"));
-    let reply = match reply {
-        Reply::DoTheTask => do_the_task(&shared.requests.lock().expect("requests").last().expect("this request").body),
-        other => other,
-    };
-    respond(reply).await
+    respond(reply, &body).await
 }
 
 /// The tool call for the task in the conversation, or "done" after its result.
@@ -116,11 +120,14 @@ fn do_the_task(body: &Value) -> Reply {
     Reply::Tools(vec![(Box::leak(skill.replace('.', "__").into_boxed_str()), args.to_string())])
 }
 
-async fn respond(reply: Reply) -> Response {
+async fn respond(reply: Reply, request: &Value) -> Response {
     let mut reply = reply;
     while let Reply::Slow(pause, inner) = reply {
         tokio::time::sleep(pause).await;
         reply = *inner;
+    }
+    if let Reply::DoTheTask = reply {
+        reply = do_the_task(request);
     }
     match reply {
         Reply::Content(text) => axum::Json(completion(&text)).into_response(),
