@@ -97,15 +97,20 @@ impl Autopilot {
         Ok(n)
     }
 
-    /// The earliest due time of any shop.
+    /// The earliest due time of any shop served, in one query over the shared database.
     pub async fn next_due(&self) -> Result<Option<chrono::DateTime<Utc>>> {
-        let mut next = None;
-        for crew in &self.crews {
-            if let Some(t) = crew.next_due().await? {
-                next = Some(next.map_or(t, |n: chrono::DateTime<Utc>| n.min(t)));
-            }
-        }
-        Ok(next)
+        let Some(first) = self.crews.first() else { return Ok(None) };
+        let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
+            "SELECT shop_id, MIN(next_run_at) FROM schedules WHERE enabled AND next_run_at IS NOT NULL GROUP BY shop_id",
+        )
+        .fetch_all(first.db())
+        .await?;
+        let served: std::collections::HashSet<i64> = self.crews.iter().map(|c| c.shop().id).collect();
+        Ok(rows
+            .into_iter()
+            .filter(|(shop, _)| served.contains(shop))
+            .filter_map(|(_, next)| next.as_deref().and_then(crate::clock::parse_stamp))
+            .min())
     }
 
     /// Runs `work` for every crew, `concurrency` at a time. A shop whose work fails is
