@@ -243,6 +243,10 @@ impl Crew {
             if !s.enabled {
                 continue;
             }
+            let stored = s.next_run_at.as_deref().map(|t| schedule::read_time(&s.name, t)).transpose()?;
+            if stored.is_some_and(|next| next > now) {
+                continue;
+            }
             let timing = match s.timing() {
                 Ok(t) => t,
                 Err(e) => {
@@ -251,13 +255,10 @@ impl Crew {
                 }
             };
             let next_after_now = stamp(timing.next_after(tz, now)?);
-            let Some(next) = s.next_run_at.as_deref().map(|t| schedule::read_time(&s.name, t)).transpose()? else {
+            let Some(next) = stored else {
                 self.move_on(&s, &next_after_now).await?;
                 continue;
             };
-            if next > now {
-                continue;
-            }
             let (times, count) = timing.due_between(tz, next - Duration::seconds(1), now, 1)?;
             let Some(latest) = times.last().copied() else {
                 // The cron changed under a stored due time: start again from now.
