@@ -33,7 +33,6 @@ use fake_model::{FakeModel, Reply};
 use procfs::{cpu_seconds, status_kib};
 use serde_json::json;
 use shopcrew::clock::{ManualClock, parse_stamp};
-use shopcrew::config::ModelConfig;
 use shopcrew::crew::{Crew, Options, RunReport};
 use shopcrew::serve::{Autopilot, Settings};
 
@@ -199,13 +198,7 @@ async fn day(home: PathBuf, concurrency: usize, shops: usize) {
     ], "not_understood": []});
     let slow = |reply: Reply| Reply::Slow(MODEL_DELAY, Box::new(reply));
     let model = FakeModel::with(vec![slow(Reply::Content(plan.to_string()))], vec![slow(Reply::DoTheTask)]);
-    let config = ModelConfig {
-        timeout_secs: 30,
-        retries: 0,
-        plan_retries: 0,
-        max_steps: 4,
-        ..ModelConfig::new(model.url.clone(), "fake")
-    };
+    let config = model.config();
     let clock = Arc::new(ManualClock::new(clock_at(START)));
     let opts = Options { model: Some(config), ..Options::new(&home, clock.clone()) };
     let (rss_empty, t0) = (status_kib("VmRSS"), Instant::now());

@@ -18,7 +18,6 @@ use fake_model::{FakeModel, Reply};
 use procfs::{cpu_seconds, status_kib};
 use serde_json::json;
 use shopcrew::clock::{FixedClock, parse_stamp};
-use shopcrew::config::ModelConfig;
 use shopcrew::crew::{ChatResult, Crew, Options};
 use shopcrew::executor::Quiet;
 
@@ -40,13 +39,7 @@ async fn bench() {
     let model = FakeModel::with(vec![Reply::Content(plan.to_string())], work);
     let home = tempfile::tempdir().expect("temp home");
     let clock = Arc::new(FixedClock(parse_stamp("2026-11-24T02:00:00Z").expect("time")));
-    let config = ModelConfig {
-        timeout_secs: 30,
-        retries: 0,
-        plan_retries: 0,
-        max_steps: 4,
-        ..ModelConfig::new(model.url.clone(), "fake")
-    };
+    let config = model.config();
     let opts = Options { model: Some(config), ..Options::new(home.path(), clock) };
     let (crew, _) = Crew::open(opts).await.expect("open the demo shop");
 

@@ -185,36 +185,37 @@ impl OwnerReport {
         if self.roi.is_empty() {
             let _ = writeln!(s, "- {}", self.t("没有推广计划", "no ad campaigns"));
         }
-        for r in &self.roi {
-            let _ = writeln!(
-                s,
-                "- #{} {} ({}): {} → {}, {}",
-                r.campaign,
-                r.name,
-                r.status,
-                self.money(r.spend),
-                self.money(r.attributed_gmv),
-                r.roi_text
-            );
+        for line in self.roi_lines() {
+            let _ = writeln!(s, "- {line}");
         }
         let _ = writeln!(s, "\n## {}\n", self.t("等待批准", "Waiting for your approval"));
         if self.approvals.is_empty() {
             let _ = writeln!(s, "- {}", self.t("没有", "nothing"));
         }
-        for a in &self.approvals {
-            let _ = writeln!(
-                s,
-                "- #{} {} {}: {} ({} {}; `shopcrew approvals approve {}`)",
-                a.id,
-                a.employee,
-                a.skill,
-                a.reason,
-                self.t("截止", "expires"),
-                a.expires_at,
-                a.id
-            );
+        for (a, line) in self.approvals.iter().zip(self.pending_lines()) {
+            let _ = writeln!(s, "- {line}; `shopcrew approvals approve {}`", a.id);
         }
         s
+    }
+
+    /// One line per ad campaign: spend, attributed GMV and ROI.
+    fn roi_lines(&self) -> Vec<String> {
+        self.roi
+            .iter()
+            .map(|r| {
+                let (spend, gmv) = (self.money(r.spend), self.money(r.attributed_gmv));
+                format!("#{} {} ({}): {spend} → {gmv}, {}", r.campaign, r.name, r.status, r.roi_text)
+            })
+            .collect()
+    }
+
+    /// One line per action waiting for the owner, with its expiry.
+    fn pending_lines(&self) -> Vec<String> {
+        let expires = self.t("截止", "expires");
+        self.approvals
+            .iter()
+            .map(|a| format!("#{} {} {}: {} ({expires} {})", a.id, a.employee, a.skill, a.reason, a.expires_at))
+            .collect()
     }
 
     fn more_line(&self) -> String {
@@ -338,37 +339,9 @@ impl OwnerReport {
         }
         let spend: Vec<String> = self.spend_rows().into_iter().map(|(k, v)| format!("{k}: {v}")).collect();
         list(&mut s, self.t("花费与上限", "Money spent against caps"), &spend, "");
-        let roi: Vec<String> = self
-            .roi
-            .iter()
-            .map(|r| {
-                format!(
-                    "#{} {} ({}): {} → {}, {}",
-                    r.campaign,
-                    r.name,
-                    r.status,
-                    self.money(r.spend),
-                    self.money(r.attributed_gmv),
-                    r.roi_text
-                )
-            })
-            .collect();
+        let roi = self.roi_lines();
         list(&mut s, self.t("推广投产比", "Ad ROI"), &roi, self.t("没有推广计划", "no ad campaigns"));
-        let pending: Vec<String> = self
-            .approvals
-            .iter()
-            .map(|a| {
-                format!(
-                    "#{} {} {}: {} ({} {})",
-                    a.id,
-                    a.employee,
-                    a.skill,
-                    a.reason,
-                    self.t("截止", "expires"),
-                    a.expires_at
-                )
-            })
-            .collect();
+        let pending = self.pending_lines();
         list(&mut s, self.t("等待批准", "Waiting for your approval"), &pending, self.t("没有", "nothing"));
         s.push_str("</main></body></html>\n");
         s

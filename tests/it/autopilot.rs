@@ -465,11 +465,7 @@ async fn a_stop_signal_abandons_a_slow_run_between_steps_and_the_next_start_take
     let home = Home::new();
     let clock = Arc::new(ManualClock::new(at("2026-11-23T23:59:00Z")));
     shops(&home, &clock, &[("demo", chrono_tz::Asia::Shanghai)]).await;
-    let config = shopcrew::config::ModelConfig {
-        retries: 0,
-        plan_retries: 0,
-        ..shopcrew::config::ModelConfig::new(model.url.clone(), "fake")
-    };
+    let config = model.config();
     let shared: SharedClock = clock.clone();
     let (crews, _) =
         Crew::open_all(Options { model: Some(config), ..Options::new(home.path(), shared) }).await.unwrap();

@@ -56,6 +56,17 @@ pub struct FakeModel {
 }
 
 impl FakeModel {
+    /// A model configuration pointing at this server: no retries, four steps per task.
+    pub fn config(&self) -> shopcrew::config::ModelConfig {
+        shopcrew::config::ModelConfig {
+            timeout_secs: 30,
+            retries: 0,
+            plan_retries: 0,
+            max_steps: 4,
+            ..shopcrew::config::ModelConfig::new(self.url.clone(), "fake")
+        }
+    }
+
     /// One script for every request.
     pub fn start(script: Vec<Reply>) -> FakeModel {
         FakeModel::with(script.clone(), script)
